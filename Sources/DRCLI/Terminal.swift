@@ -1,0 +1,38 @@
+import Foundation
+
+/// Where output goes: results on stdout, progress and errors on stderr (DESIGN.md, "Output").
+public enum Terminal {
+    /// True when stderr is a terminal and colour is welcome (`NO_COLOR` is honoured).
+    public static var stderrIsInteractive: Bool { isatty(STDERR_FILENO) == 1 }
+    public static var stdoutIsInteractive: Bool { isatty(STDOUT_FILENO) == 1 }
+    public static var useColor: Bool {
+        let env = ProcessInfo.processInfo.environment
+        return env["NO_COLOR"] == nil && env["TERM"] != "dumb" && stdoutIsInteractive
+    }
+
+    public static func error(_ message: String) {
+        writeStderr("dr: error: \(message)\n")
+    }
+
+    public static func info(_ message: String) {
+        writeStderr(message + "\n")
+    }
+
+    public static func writeStderr(_ s: String) {
+        FileHandle.standardError.write(Data(s.utf8))
+    }
+
+    public static func writeStdout(_ s: String) {
+        FileHandle.standardOutput.write(Data(s.utf8))
+    }
+
+    /// Wraps `text` in an ANSI colour when colour is on.
+    public static func paint(_ text: String, _ code: String) -> String {
+        useColor ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+    }
+}
+
+/// `--output text|json|junit`.
+public enum OutputFormat: String, CaseIterable, Sendable {
+    case text, json, junit
+}

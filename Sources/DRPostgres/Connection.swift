@@ -1,0 +1,209 @@
+import CLibPQ
+import DRCore
+import Foundation
+
+/// An error from PostgreSQL or libpq. `description` never holds the conninfo's password:
+/// libpq's own messages do not echo it, and the target is named by host/port/database only.
+public struct PostgresError: Error, CustomStringConvertible, Sendable {
+    public enum Code: Sendable, Equatable {
+        case connectionFailed
+        case queryFailed
+        case timedOut
+        case cancelled
+        case badConninfo
+    }
+    public var code: Code
+    public var message: String
+    /// SQLSTATE, when the server sent one (e.g. `42P01`, `57014` query_canceled).
+    public var sqlState: String?
+    /// The query that failed, when there was one (queries never hold secrets: values are bound).
+    public var query: String?
+
+    public var description: String {
+        var s = message.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let sqlState { s += " (SQLSTATE \(sqlState))" }
+        return s
+    }
+}
+
+/// One libpq connection. Not shared between threads: each worker opens its own.
+///
+/// Queries are sent asynchronously and polled, so a deadline can cancel them (`PQcancel`) and
+/// every result is drained before the next query — the way pgBackRest's client does it.
+public final class PGConnection: @unchecked Sendable {
+    private var conn: OpaquePointer?
+    /// A short description of the server, safe to print: `host:port/dbname`.
+    public let target: String
+
+    /// Opens a connection. `conninfo` is a libpq keyword/value string or a URI; PG* variables,
+    /// pgpass and service files apply as libpq defines them.
+    public init(conninfo: String, connectTimeout: Int = 10, applicationName: String = "dr") throws {
+        var options: UnsafeMutablePointer<CChar>? = nil
+        guard let parsed = PQconninfoParse(conninfo, &options) else {
+            let detail = options.map { String(cString: $0) } ?? "it could not be parsed"
+            if let options { PQfreemem(options) }
+            throw PostgresError(code: .badConninfo,
+                                message: "The connection string is not valid: \(detail.trimmingCharacters(in: .whitespacesAndNewlines)). Use libpq's form, e.g. \"host=127.0.0.1 port=5432 dbname=app user=app\" or \"postgresql://app@127.0.0.1:5432/app\".")
+        }
+        PQconninfoFree(parsed)
+
+        // Fallbacks apply only where the caller's string and the PG* variables are silent.
+        let keys = ["dbname", "connect_timeout", "fallback_application_name"]
+        let values = [conninfo, String(connectTimeout), applicationName]
+        let c: OpaquePointer? = keys.withCStringArray { k in
+            values.withCStringArray { v in PQconnectdbParams(k, v, 1) }
+        }
+        guard let c else {
+            throw PostgresError(code: .connectionFailed, message: "libpq could not allocate a connection.")
+        }
+        guard PQstatus(c) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(c))
+            PQfinish(c)
+            throw PostgresError(code: .connectionFailed, message: message.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        conn = c
+        let host = String(cString: PQhost(c))
+        let port = String(cString: PQport(c))
+        let db = String(cString: PQdb(c))
+        target = host.hasPrefix("/") ? "\(host) port \(port)/\(db)" : "\(host):\(port)/\(db)"
+    }
+
+    deinit { close() }
+
+    public func close() {
+        if let conn { PQfinish(conn) }
+        conn = nil
+    }
+
+    /// The server's version number, e.g. 150018.
+    public var serverVersion: Int { Int(PQserverVersion(conn)) }
+
+    /// Runs one statement with bound text parameters, and returns its rows as text (nil for NULL).
+    /// With a `timeout`, the query is cancelled once it has run that long.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [String?] = [], timeout: Double? = nil) throws -> PGResult {
+        guard let conn else { throw PostgresError(code: .connectionFailed, message: "The connection is closed.") }
+        let sent: Int32 = parameters.withOptionalCStringArray { params in
+            PQsendQueryParams(conn, sql, Int32(parameters.count), nil, params, nil, nil, 0)
+        }
+        guard sent == 1 else {
+            throw PostgresError(code: .queryFailed, message: String(cString: PQerrorMessage(conn)), query: sql)
+        }
+        try waitForResult(timeout: timeout, sql: sql)
+
+        var first: PGResult?
+        var failure: PostgresError?
+        while let res = PQgetResult(conn) {
+            defer { PQclear(res) }
+            switch PQresultStatus(res) {
+            case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+                if first == nil { first = PGResult(res) }
+            default:
+                if failure == nil {
+                    let state = PQresultErrorField(res, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+                    let message = String(cString: PQresultErrorMessage(res))
+                    let code: PostgresError.Code = state == "57014" ? .cancelled : .queryFailed
+                    failure = PostgresError(code: code, message: message, sqlState: state, query: sql)
+                }
+            }
+        }
+        if let failure { throw failure }
+        return first ?? PGResult(rows: [], columns: [])
+    }
+
+    /// Polls the socket until the result is ready, cancelling the query at the deadline.
+    private func waitForResult(timeout: Double?, sql: String) throws {
+        guard let conn else { return }
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        while true {
+            guard PQconsumeInput(conn) == 1 else {
+                throw PostgresError(code: .connectionFailed, message: String(cString: PQerrorMessage(conn)), query: sql)
+            }
+            if PQisBusy(conn) == 0 { return }
+            if let deadline, Date() >= deadline {
+                cancel()
+                // Drain what the cancelled query returns so the connection stays usable.
+                while let res = PQgetResult(conn) { PQclear(res) }
+                throw PostgresError(code: .timedOut, message: "The query did not finish within \(timeout!) seconds and was cancelled.", query: sql)
+            }
+            var fds = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+            _ = poll(&fds, 1, 100)
+        }
+    }
+
+    /// Asks the server to cancel the query now running on this connection (safe from another thread).
+    public func cancel() {
+        guard let conn, let handle = PQgetCancel(conn) else { return }
+        var buffer = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(handle, &buffer, Int32(buffer.count))
+        PQfreeCancel(handle)
+    }
+
+    /// Quotes an identifier with libpq's own rules (`"My Table"`).
+    public func quoteIdentifier(_ name: String) throws -> String {
+        guard let conn else { throw PostgresError(code: .connectionFailed, message: "The connection is closed.") }
+        guard let q = PQescapeIdentifier(conn, name, name.utf8.count) else {
+            throw PostgresError(code: .queryFailed, message: String(cString: PQerrorMessage(conn)))
+        }
+        defer { PQfreemem(q) }
+        return String(cString: q)
+    }
+}
+
+/// A query result, copied out of libpq as text.
+public struct PGResult: Sendable {
+    public var columns: [String]
+    public var rows: [[String?]]
+
+    init(rows: [[String?]], columns: [String]) {
+        self.rows = rows
+        self.columns = columns
+    }
+
+    init(_ res: OpaquePointer) {
+        let nrows = PQntuples(res), ncols = PQnfields(res)
+        columns = (0..<ncols).map { String(cString: PQfname(res, $0)) }
+        var rows: [[String?]] = []
+        rows.reserveCapacity(Int(nrows))
+        for r in 0..<nrows {
+            var row: [String?] = []
+            row.reserveCapacity(Int(ncols))
+            for c in 0..<ncols {
+                if PQgetisnull(res, r, c) == 1 {
+                    row.append(nil)
+                } else {
+                    let len = Int(PQgetlength(res, r, c))
+                    let ptr = PQgetvalue(res, r, c)!
+                    row.append(ptr.withMemoryRebound(to: UInt8.self, capacity: len) {
+                        String(decoding: UnsafeBufferPointer(start: $0, count: len), as: UTF8.self)
+                    })
+                }
+            }
+            rows.append(row)
+        }
+        self.rows = rows
+    }
+
+    /// The first column of the first row, if any.
+    public var scalar: String? { rows.first?.first ?? nil }
+}
+
+extension Array where Element == String {
+    /// Calls `body` with a NULL-terminated C array of the strings.
+    func withCStringArray<R>(_ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+        let copies = map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        var pointers: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) } + [nil]
+        return pointers.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+    }
+}
+
+extension Array where Element == String? {
+    func withOptionalCStringArray<R>(_ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
+        let copies = map { $0.map { strdup($0) } }
+        defer { copies.forEach { if let p = $0 { free(p) } } }
+        var pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0!) } ?? nil }
+        if pointers.isEmpty { return body(nil) }
+        return pointers.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+    }
+}

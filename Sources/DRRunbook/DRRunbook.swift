@@ -1,0 +1,1 @@
+// The DRRunbook module.

@@ -1,0 +1,1 @@
+// The DRSigV4 module.

@@ -1,0 +1,5 @@
+import DRCLI
+import Foundation
+
+let status = await Main.run()
+exit(status)

@@ -1,0 +1,34 @@
+# Shared shell helpers for the Makefile's scripts. Sourced, not run.
+set -euo pipefail
+
+# The PostgreSQL server binaries are installed but not on PATH; pg_config names their folder.
+pg_bindir() { pg_config --bindir; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# PostgreSQL refuses to run as root: when we are root, run its programs as the postgres OS user.
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# start_postgres DIR PORT PASSWORD: a throwaway cluster listening on 127.0.0.1 only.
+start_postgres() {
+  local dir=$1 port=$2 password=$3 bindir
+  bindir=$(pg_bindir)
+  mkdir -p "$dir"
+  [ "$(id -u)" = 0 ] && chown postgres: "$dir"
+  printf '%s\n' "$password" > "$dir/pwfile"
+  [ "$(id -u)" = 0 ] && chown postgres: "$dir/pwfile"
+  as_postgres "$bindir/initdb" -D "$dir/data" -U postgres -E UTF8 --locale=C.UTF-8 \
+      --auth-local=trust --auth-host=scram-sha-256 --pwfile="$dir/pwfile" >"$dir/initdb.log" 2>&1 \
+    || { cat "$dir/initdb.log" >&2; return 1; }
+  rm -f "$dir/pwfile"
+  as_postgres "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir -c fsync=off -c synchronous_commit=off -c max_connections=100" \
+      start >/dev/null || { cat "$dir/server.log" >&2; return 1; }
+}
+
+stop_postgres() {
+  local dir=$1
+  [ -d "$dir/data" ] && as_postgres "$(pg_bindir)/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+}

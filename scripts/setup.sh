@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what building and testing dr needs on a fresh Debian machine: the C libraries'
+# development packages, a PostgreSQL 15 server, and the AWS emulator. Idempotent and quiet
+# when everything is already there.
+set -euo pipefail
+need=()
+for pkg in libpq-dev libcurl4-openssl-dev libssl-dev postgresql-15 postgresql-client-15; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]}" >&2
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# The AWS emulator (moto's server) and the AWS CLI for benchmarks.
+if ! python3 -c 'import moto.server, flask_cors' >/dev/null 2>&1; then
+  echo "setup: installing moto[server]" >&2
+  python3 -m pip install -q 'moto[server]'
+fi
