@@ -25,43 +25,41 @@ public struct DRCommand: AsyncParsableCommand {
 /// The process entry point: parses, runs, and maps every error to the project's exit codes.
 public enum Main {
     public static func run(arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Int32 {
-        let command: ParsableCommand
         do {
-            command = try DRCommand.parseAsRoot(arguments)
-        } catch {
-            // Help and --version are "errors" that exit 0; usage errors are bad input (exit 2).
-            let code = DRCommand.exitCode(for: error)
-            let message = DRCommand.fullMessage(for: error)
-            if code == .success {
-                print(message)
-                return 0
-            }
-            Terminal.error(message)
-            return ExitStatus.badInput.rawValue
-        }
-        do {
+            var command = try DRCommand.parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
-                var sync = command
-                try sync.run()
+                try command.run()
             }
             return 0
-        } catch let error as DRError {
+        } catch {
+            return report(error)
+        }
+    }
+
+    /// Prints what an error has to say and returns the exit code the contracts give it.
+    static func report(_ error: Error) -> Int32 {
+        switch error {
+        case let error as DRError:
             if !error.message.isEmpty { Terminal.error(error.message) }
             return error.exitStatus.rawValue
-        } catch let error as ExitCode {
+        case let error as ExitCode:
             return error.rawValue
-        } catch is CancellationError {
+        case is CancellationError:
             Terminal.error("Interrupted.")
             return ExitStatus.interrupted.rawValue
-        } catch {
-            let code = DRCommand.exitCode(for: error)
-            if code == .success { return 0 }
+        default:
+            // Help and --version are "errors" that exit 0 and print to stdout; usage and
+            // validation errors are bad input (exit 2).
             let message = DRCommand.fullMessage(for: error)
-            if !message.isEmpty { Terminal.error(message) }
-            // Validation failures from validate() are bad input.
-            return code == .validationFailure ? ExitStatus.badInput.rawValue : code.rawValue
+            if DRCommand.exitCode(for: error) == .success {
+                Terminal.writeStdout(message + "\n")
+                return 0
+            }
+            let prefix = "Error: "
+            Terminal.error(message.hasPrefix(prefix) ? String(message.dropFirst(prefix.count)) : message)
+            return ExitStatus.badInput.rawValue
         }
     }
 }
