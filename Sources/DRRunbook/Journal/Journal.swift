@@ -1,0 +1,77 @@
+import DRCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A run's journal: one JSON line per event, each appended and fsync'ed before the engine acts
+/// on it, so a run killed at any point can be resumed from what it had done.
+public final class Journal: @unchecked Sendable {
+    public let path: String
+    private let fd: Int32
+    private let lock = NSLock()
+
+    /// Opens (creating) the journal for appending. A last line cut short by a crash is removed
+    /// first, so the next line starts cleanly.
+    public init(path: String) throws {
+        self.path = path
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw DRError.badInput("Cannot open the journal \(path): \(String(cString: strerror(errno))). Check --state-dir.") }
+        try Self.trimPartialLastLine(fd: fd, path: path)
+    }
+
+    deinit { close(fd) }
+
+    public func append(_ header: RunHeader) throws { try write(.header(header)) }
+    public func append(_ entry: JournalEntry) throws { try write(.entry(entry)) }
+
+    private func write(_ line: JournalLine) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = try encoder.encode(line)
+        data.append(0x0A)
+        try lock.withLock {
+            let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            guard written == data.count, fsync(fd) == 0 else {
+                throw DRError.badInput("Cannot write the journal \(path): \(String(cString: strerror(errno))). Free some space or choose another --state-dir.")
+            }
+        }
+    }
+
+    private static func trimPartialLastLine(fd: Int32, path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path), let last = data.last, last != 0x0A else { return }
+        let keep = data.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+        guard ftruncate(fd, off_t(keep)) == 0 else {
+            throw DRError.badInput("Cannot repair the journal \(path): \(String(cString: strerror(errno))).")
+        }
+    }
+
+    /// Reads a journal. A last line that does not parse (the run was killed mid-write) is ignored;
+    /// any other bad line is an error.
+    public static func read(path: String) throws -> (header: RunHeader, entries: [JournalEntry]) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DRError.badInput("No journal at \(path). Check the run id with `dr runs` and the --state-dir.")
+        }
+        let lines = data.split(separator: 0x0A, omittingEmptySubsequences: true)
+        let decoder = JSONDecoder()
+        var header: RunHeader?
+        var entries: [JournalEntry] = []
+        for (number, line) in lines.enumerated() {
+            let parsed: JournalLine
+            do {
+                parsed = try decoder.decode(JournalLine.self, from: Data(line))
+            } catch {
+                if number == lines.count - 1 && data.last != 0x0A { break }
+                throw DRError.badInput("\(path):\(number + 1): the journal line does not parse (\(error)). The journal is damaged; the run cannot be resumed.")
+            }
+            switch parsed {
+            case .header(let h) where header == nil && number == 0: header = h
+            case .entry(let e) where header != nil: entries.append(e)
+            default:
+                throw DRError.badInput("\(path):\(number + 1): a journal starts with one `run` line followed by events; this one does not.")
+            }
+        }
+        guard let header else { throw DRError.badInput("\(path): the journal has no `run` line; the run cannot be resumed.") }
+        return (header, entries)
+    }
+}
