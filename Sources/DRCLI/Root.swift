@@ -16,6 +16,9 @@ public struct DRCommand: AsyncParsableCommand {
         version: version,
         subcommands: [
             VerifyCommand.self,
+            RunbookCommand.self,
+            RunCommand.self,
+            RunsCommand.self,
         ]
     )
 

@@ -28,6 +28,10 @@ public final class Journal: @unchecked Sendable {
     private func write(_ line: JournalLine) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var c = encoder.singleValueContainer()
+            try c.encode(RFC3339.format(date, fractional: true))
+        }
         var data = try encoder.encode(line)
         data.append(0x0A)
         try lock.withLock {
@@ -54,6 +58,14 @@ public final class Journal: @unchecked Sendable {
         }
         let lines = data.split(separator: 0x0A, omittingEmptySubsequences: true)
         let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let c = try decoder.singleValueContainer()
+            let text = try c.decode(String.self)
+            guard let date = RFC3339.parse(text) else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "not an RFC 3339 time: \(text)")
+            }
+            return date
+        }
         var header: RunHeader?
         var entries: [JournalEntry] = []
         for (number, line) in lines.enumerated() {

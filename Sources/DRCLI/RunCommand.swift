@@ -1,0 +1,101 @@
+import ArgumentParser
+import DRCore
+import DRRunbook
+import Foundation
+
+/// `dr run FILE [--input k=v]… [--plan] [--output json]` and `dr run --resume RUN_ID`.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a runbook, show its plan (--plan), or resume a killed run (--resume).",
+        discussion: "Ctrl-C stops the current step, runs the finally steps and exits 130. A run killed outright resumes with --resume RUN_ID (see dr runs).")
+
+    @Argument(help: "The runbook (YAML).") var file: String?
+    @Option(name: .long, help: "An input, as name=value (repeatable).") var input: [String] = []
+    @Flag(name: .long, help: "Resolve everything and print what each step would do; change nothing.") var plan = false
+    @Option(name: .long, help: "Resume the run with this id.") var resume: String?
+    @Option(name: .long, help: "Config file naming the targets (default: $DR_CONFIG, else ./dr.yml when present).") var config: String?
+    @Option(name: .long, help: "text or json.") var output: OutputFormat = .text
+    @OptionGroup var stateOptions: StateOptions
+
+    func validate() throws {
+        try requireTextOrJSON(output)
+        if (file == nil) == (resume == nil) { throw ValidationError("Give a runbook file, or --resume RUN_ID (not both).") }
+        if plan && resume != nil { throw ValidationError("--plan is for a new run; it cannot be combined with --resume.") }
+    }
+
+    func run() async throws {
+        let inputs = try parsedInputs()
+        let clock = SystemClock()
+        let registry = ProcedureRegistry.local(clock: clock)
+        let targets = try loadTargets()
+        if plan, let file {
+            let (runbook, _) = try RunSession.load(file)
+            let bound = try InputBinder.bind(runbook, given: inputs)
+            let plan = try await RunPlan.make(runbook: runbook, inputs: bound, targets: targets, registry: registry, clock: clock)
+            if output == .json { try printJSON(plan) } else { Terminal.writeStdout(plan.text) }
+            return
+        }
+        let session = RunSession(state: stateOptions.state, registry: registry, clock: clock, targets: targets)
+        let progress: @Sendable (String) -> Void = { Terminal.info($0) }
+        let prepared = try resume.map { try session.resume(runID: $0, inputs: inputs, progress: progress) }
+            ?? session.start(file: file!, inputs: inputs, progress: progress)
+        let driver = prepared.driver
+        Terminal.info("run \(driver.header.runID)\(resume == nil ? "" : " resumed") (journal: \(stateOptions.state.journalPath(driver.header.runID)))")
+        let interrupts = InterruptHandler { driver.requestCancel() }
+        let machine = try await driver.drive(from: prepared.firstEvent)
+        interrupts.stop()
+        withExtendedLifetime(prepared.locks) {}
+        let report = RunReport(runbook: driver.runbook, header: driver.header, machine: machine,
+                               catalog: registry.catalog, endedAt: clock.now())
+        if output == .json { try printJSON(report) } else { Terminal.writeStdout(report.text) }
+        switch machine.status {
+        case .succeeded: return
+        case .cancelled: throw DRError(.interrupted, "")
+        case .failed: throw DRError(machine.failure?.category ?? .problemFound, "")
+        }
+    }
+
+    private func parsedInputs() throws -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in input {
+            guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
+                throw DRError.badInput("--input '\(pair)' is not name=value.")
+            }
+            out[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+        }
+        return out
+    }
+
+    private func loadTargets() throws -> [String: [String: Value]] {
+        if let path = config ?? ProcessInfo.processInfo.environment["DR_CONFIG"] { return try TargetValues.load(path) }
+        return FileManager.default.fileExists(atPath: "dr.yml") ? try TargetValues.load("dr.yml") : [:]
+    }
+}
+
+/// Turns the first SIGINT into a cancel request (finally steps run, exit 130); a second one exits at once.
+final class InterruptHandler: @unchecked Sendable {
+    private let source: DispatchSourceSignal
+    private var count = 0
+
+    init(_ onInterrupt: @escaping @Sendable () -> Void) {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler { [unowned self] in
+            count += 1
+            if count == 1 {
+                Terminal.info("interrupted: stopping the current step and running the finally steps (Ctrl-C again to exit now)")
+                onInterrupt()
+            } else {
+                Terminal.info("interrupted again: exiting now; the run can be resumed with dr run --resume")
+                exit(ExitStatus.interrupted.rawValue)
+            }
+        }
+        source.resume()
+    }
+
+    func stop() {
+        source.cancel()
+        signal(SIGINT, SIG_DFL)
+    }
+}
