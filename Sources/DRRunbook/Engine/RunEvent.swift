@@ -6,7 +6,7 @@ public enum RunStatus: String, Sendable, Codable, Equatable {
 }
 
 /// Why a step failed. `category` decides the run's exit code when this failure ends the run.
-public struct StepFailure: Sendable, Codable, Equatable {
+public struct StepFailure: Error, Sendable, Codable, Equatable {
     public var category: DRError.Category
     public var message: String
 

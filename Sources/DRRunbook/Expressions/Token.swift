@@ -64,7 +64,7 @@ struct Lexer {
 
     /// `42` is an int; `90s`, `5m`, `1h30m`, `7d` are durations.
     private mutating func number(from start: Int) throws -> Token {
-        while i < chars.count, chars[i].isASCII, chars[i].isLetter || chars[i].isNumber { i += 1 }
+        while i < chars.count, chars[i].isASCII, chars[i].isLetter || chars[i].isNumber || chars[i] == "." { i += 1 }
         let text = String(chars[start..<i])
         if let value = Int(text) { return Token(kind: .int(value), offset: start) }
         if let last = text.last, Self.durationUnits.contains(last), let seconds = DurationTextParser.parse(text) {

@@ -22,7 +22,7 @@ public struct Validator {
                                     later: Set(all[(index + 1)...].map(\.id)))
             out += check(step, in: scope)
         }
-        return out
+        return out.sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
     }
 
     /// Throws every problem as one `badInput`.
