@@ -26,7 +26,14 @@ public enum URIEncoding {
         text.removingPercentEncoding ?? text
     }
 
-    /// `a=1&b=2` from ordered pairs, each side encoded.
+    /// An `application/x-www-form-urlencoded` body (AWS Query): as `encode`, but a space becomes `+`,
+    /// as the SDKs send it (and as moto, which re-encodes the parsed form to check signatures, expects).
+    public static func formBody(_ pairs: [(String, String)]) -> String {
+        pairs.map { "\(encode($0.0).replacingOccurrences(of: "%20", with: "+"))=\(encode($0.1).replacingOccurrences(of: "%20", with: "+"))" }
+            .joined(separator: "&")
+    }
+
+    /// `a=1&b=2` from ordered pairs, each side encoded (URL query strings).
     public static func formEncode(_ pairs: [(String, String)]) -> String {
         pairs.map { "\(encode($0.0))=\(encode($0.1))" }.joined(separator: "&")
     }

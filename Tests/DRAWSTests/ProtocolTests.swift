@@ -15,7 +15,7 @@ final class ProtocolTests: XCTestCase {
         XCTAssertEqual(http.method, "POST")
         XCTAssertEqual(http.url.absoluteString, "https://example.test/")
         XCTAssertEqual(String(decoding: http.body, as: UTF8.self),
-                       "Action=CreateDBSnapshot&Version=2014-10-31&DBSnapshotIdentifier=snap%201&Tags.Tag.1.Key=dr%3Acreated-by&Tags.Tag.1.Value=dr&Extra=x%2Fy")
+                       "Action=CreateDBSnapshot&Version=2014-10-31&DBSnapshotIdentifier=snap+1&Tags.Tag.1.Key=dr%3Acreated-by&Tags.Tag.1.Value=dr&Extra=x%2Fy")
         XCTAssertEqual(http.header("content-type"), "application/x-www-form-urlencoded; charset=utf-8")
     }
 

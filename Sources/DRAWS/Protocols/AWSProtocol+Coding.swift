@@ -9,7 +9,7 @@ extension AWSProtocol {
             let pairs = [("Action", request.operation), ("Version", service.apiVersion)] + params
             return HTTPRequest(method: "POST", url: Self.url(endpoint, path: "/", query: []),
                                headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
-                               body: Data(URIEncoding.formEncode(pairs).utf8))
+                               body: Data(URIEncoding.formBody(pairs).utf8))
         case (.restXML, .rest(let method, let path, let query, let body)):
             var headers: [(name: String, value: String)] = []
             if body != nil { headers.append(("Content-Type", "application/xml")) }
@@ -49,7 +49,8 @@ extension AWSProtocol {
         case .restXML: envelope = RestXMLErrorEnvelope.decode(response)
         case .json: envelope = JSONErrorEnvelope.decode(response)
         }
-        return envelope ?? ErrorEnvelope(code: "HTTP\(response.status)", message: "no error details in the response",
+        // Load balancers, gateways and emulators sometimes answer a JSON service in XML.
+        return envelope ?? QueryErrorEnvelope.decode(response) ?? ErrorEnvelope(code: "HTTP\(response.status)", message: "no error details in the response",
                                          requestId: response.headers["x-amzn-requestid"] ?? response.headers["x-amz-request-id"])
     }
 
