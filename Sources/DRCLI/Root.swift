@@ -16,6 +16,7 @@ public struct DRCommand: AsyncParsableCommand {
         version: version,
         subcommands: [
             VerifyCommand.self,
+            AWSDiagnosticsCommand.self,
         ]
     )
 
