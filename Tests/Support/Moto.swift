@@ -1,3 +1,4 @@
+import DRCore
 import Foundation
 
 /// The moto AWS emulators `make test` starts (scripts/with-test-servers.sh).
@@ -58,16 +59,19 @@ public final class FaultProxy: @unchecked Sendable {
 
     /// The proxy's counters: `requests`, `faults`, `forwarded`.
     public func stats() throws -> [String: Int] {
-        let data = try Data(contentsOf: url.appendingPathComponent("__fault/stats"))
+        let result = try SystemProcessRunner.runBlocking("curl", ["-sf", "--max-time", "5", url.appendingPathComponent("__fault/stats").absoluteString])
+        let data = Data(result.stdout.utf8)
         let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
         return object.compactMapValues { $0 as? Int }
     }
 
     public func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        guard process.isRunning else { return }
+        let pid = process.processIdentifier
+        process.terminate()
+        // Bounded: poll for the exit rather than block, then SIGKILL.
+        for _ in 0..<50 where process.isRunning { usleep(20_000) }
+        if process.isRunning { kill(pid, SIGKILL) }
     }
 
     deinit { stop() }
