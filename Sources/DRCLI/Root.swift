@@ -19,6 +19,7 @@ public struct DRCommand: AsyncParsableCommand {
             RunbookCommand.self,
             RunCommand.self,
             RunsCommand.self,
+            AWSCommand.self,
         ]
     )
 
