@@ -17,17 +17,16 @@ struct CountableTable: Sendable {
 /// a batch of their own, and workers take the next batch from a shared queue, which keeps them
 /// evenly busy.
 struct RowCounter {
-    /// A batch closes once it holds this many tables or this many bytes of table.
-    static let maxTablesPerBatch = 250
+    /// A batch closes once it holds `maxTables` tables or this many bytes of table.
     static let maxBytesPerBatch: Int64 = 64 << 20
 
-    static func batches(_ tables: [CountableTable]) -> [[CountableTable]] {
+    static func batches(_ tables: [CountableTable], maxTables: Int) -> [[CountableTable]] {
         var batches: [[CountableTable]] = []
         var current: [CountableTable] = []
         var bytes: Int64 = 0
         // Largest first, so the long counts start early and small batches fill in behind.
         for table in tables.sorted(by: { ($0.bytes, $1.name) > ($1.bytes, $0.name) }) {
-            if !current.isEmpty, current.count >= maxTablesPerBatch || bytes + table.bytes > maxBytesPerBatch {
+            if !current.isEmpty, current.count >= max(1, maxTables) || bytes + table.bytes > maxBytesPerBatch {
                 batches.append(current)
                 current = []
                 bytes = 0
@@ -44,7 +43,7 @@ struct RowCounter {
 
     /// Counts every table; returns name → count.
     func count(_ tables: [CountableTable]) async throws -> [String: Int64] {
-        let queue = BatchQueue(Self.batches(tables))
+        let queue = BatchQueue(Self.batches(tables, maxTables: pool.options.tablesPerBatch))
         let workers = min(pool.options.jobs, queue.count)
         guard workers > 0 else { return [:] }
         return try await withThrowingTaskGroup(of: [String: Int64].self) { group in

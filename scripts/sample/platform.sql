@@ -4,13 +4,18 @@
 --
 --   psql -v ON_ERROR_STOP=1 -v scale=1 -f scripts/sample/platform.sql "dbname=app"
 --
--- `scale` (default 1) multiplies the rows: 1 gives about 90,000 rows, 12 about a million.
+-- `scale` (default 1, fractions allowed) multiplies the rows: 1 gives about 90,000 rows, 12 about a million.
 -- Data is generated (generate_series), deterministic, and loads in about a second at scale 1.
 \if :{?scale}
 \else
 \set scale 1
 \endif
 SET client_min_messages = warning;
+SELECT greatest(1, (1000 * :scale)::int) AS n_users, greatest(1, (5000 * :scale)::int) AS n_posts,
+       greatest(1, (10000 * :scale)::int) AS n_comments, greatest(1, (20000 * :scale)::int) AS n_likes,
+       greatest(1, (10000 * :scale)::int) AS n_follows, greatest(1, (30000 * :scale)::int) AS n_events,
+       greatest(1, (10000 * :scale)::int) AS n_notifications, greatest(1, (200 * :scale)::int) AS n_sessions,
+       greatest(1, (500 * :scale)::int) AS n_audit \gset
 
 CREATE SCHEMA IF NOT EXISTS analytics;
 
@@ -147,44 +152,44 @@ CREATE POLICY posts_visible ON public.posts FOR SELECT
 INSERT INTO public.users (username, email, display_name, location, created_at, is_active)
 SELECT 'user' || g, 'user' || g || '@example.com', 'User ' || g, ROW(48 + g % 10, 2 + g % 7)::public.geo_point,
        timestamptz '2024-01-01' + g * interval '7 minutes', g % 17 <> 0
-FROM generate_series(1, 1000 * :scale) g;
+FROM generate_series(1, :n_users) g;
 
 INSERT INTO public.posts (author_id, body, visibility, created_at)
-SELECT 1 + g % (1000 * :scale), 'post ' || g || ' about things number ' || (g % 97),
+SELECT 1 + g % :n_users, 'post ' || g || ' about things number ' || (g % 97),
        (ARRAY['public', 'followers', 'private']::public.post_visibility[])[1 + g % 3],
        timestamptz '2024-01-01' + g * interval '3 minutes'
-FROM generate_series(1, 5000 * :scale) g;
+FROM generate_series(1, :n_posts) g;
 
 INSERT INTO public.comments (post_id, author_id, body, created_at)
-SELECT 1 + g % (5000 * :scale), 1 + (g * 7) % (1000 * :scale), 'comment ' || g,
+SELECT 1 + g % :n_posts, 1 + (g * 7) % :n_users, 'comment ' || g,
        timestamptz '2024-01-02' + g * interval '2 minutes'
-FROM generate_series(1, 10000 * :scale) g;
+FROM generate_series(1, :n_comments) g;
 
 INSERT INTO public.likes (user_id, post_id)
-SELECT 1 + g % (1000 * :scale), 1 + (g / (1000 * :scale) + g * 13) % (5000 * :scale)
-FROM generate_series(1, 20000 * :scale) g
+SELECT 1 + g % :n_users, 1 + (g / :n_users + g * 13) % :n_posts
+FROM generate_series(1, :n_likes) g
 ON CONFLICT DO NOTHING;
 
 INSERT INTO public.follows (follower_id, followee_id)
-SELECT 1 + g % (1000 * :scale), 1 + (g % (1000 * :scale) + 1 + g / (1000 * :scale)) % (1000 * :scale)
-FROM generate_series(1, 10000 * :scale) g
+SELECT 1 + g % :n_users, 1 + (g % :n_users + 1 + g / :n_users) % :n_users
+FROM generate_series(1, :n_follows) g
 ON CONFLICT DO NOTHING;
 
 INSERT INTO analytics.events (user_id, kind, payload, occurred_at)
-SELECT 1 + g % (1000 * :scale), (ARRAY['view', 'click', 'share', 'signup'])[1 + g % 4],
-       jsonb_build_object('n', g), timestamptz '2024-01-01' + (g::double precision / (30000 * :scale)) * interval '1100 days'
-FROM generate_series(1, 30000 * :scale) g;
+SELECT 1 + g % :n_users, (ARRAY['view', 'click', 'share', 'signup'])[1 + g % 4],
+       jsonb_build_object('n', g), timestamptz '2024-01-01' + (g::double precision / :n_events) * interval '1100 days'
+FROM generate_series(1, :n_events) g;
 
 INSERT INTO public.notifications (user_id, id, message)
-SELECT 1 + g % (1000 * :scale), g, 'notification ' || g FROM generate_series(1, 10000 * :scale) g;
+SELECT 1 + g % :n_users, g, 'notification ' || g FROM generate_series(1, :n_notifications) g;
 
 INSERT INTO public.sessions (token, user_id, expires_at)
-SELECT md5('session' || g)::uuid, 1 + g % (1000 * :scale), timestamptz '2030-01-01'
-FROM generate_series(1, 200 * :scale) g;
+SELECT md5('session' || g)::uuid, 1 + g % :n_users, timestamptz '2030-01-01'
+FROM generate_series(1, :n_sessions) g;
 
-INSERT INTO public.audit_log (actor_id, action) SELECT 1 + g % 50, 'login' FROM generate_series(1, 500 * :scale) g;
-INSERT INTO public.audit_log_archive (actor_id, action) SELECT 1 + g % 50, 'old login' FROM generate_series(1, 500 * :scale) g;
-SELECT FROM setval('public.invoice_number_seq', 1000 + 10 * 42 * :scale);
+INSERT INTO public.audit_log (actor_id, action) SELECT 1 + g % 50, 'login' FROM generate_series(1, :n_audit) g;
+INSERT INTO public.audit_log_archive (actor_id, action) SELECT 1 + g % 50, 'old login' FROM generate_series(1, :n_audit) g;
+SELECT setval('public.invoice_number_seq', 1420) AS invoice_seq \gset
 
 CREATE MATERIALIZED VIEW analytics.daily_events AS
   SELECT date_trunc('day', occurred_at) AS day, kind, count(*) AS n FROM analytics.events GROUP BY 1, 2;
