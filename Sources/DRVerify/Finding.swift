@@ -48,7 +48,7 @@ public struct Finding: Codable, Sendable, Equatable {
         switch difference {
         case .missing: return "\(object) is missing"
         case .unexpected: return "\(object) is not in the reference"
-        case .changed: return "\(object): \(property ?? "property") differs: expected \(e), found \(f)"
+        case .changed: return "\(object): \(property ?? "property"): expected \(e), found \(f)"
         case .sequenceBehind: return "\(object) is behind: expected last value ≥ \(e), found \(f)"
         case .rowCount: return "\(object): expected \(e) rows, found \(f)"
         case .expectedEmpty: return "\(object) is unlogged and empty (expected \(e) rows before a physical restore)"
