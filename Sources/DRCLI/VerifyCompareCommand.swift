@@ -39,7 +39,7 @@ struct VerifyCompareCommand: AsyncParsableCommand {
     func run() async throws {
         let reference: Reference
         if let manifest {
-            reference = .manifest(try Manifest.read(from: URL(fileURLWithPath: manifest)))
+            reference = .manifestFile(URL(fileURLWithPath: manifest))
         } else {
             reference = .live(conninfo: against ?? "")
         }

@@ -8,7 +8,7 @@ extension Manifest {
     ///
     /// Everything is read from one consistent snapshot: a leader connection opens a REPEATABLE
     /// READ, READ ONLY transaction and exports its snapshot; `options.jobs` workers join it to
-    /// count rows in parallel while the leader reads the catalog (one query per object kind).
+    /// share the catalog queries (one per object kind) and the batched row counts with it.
     /// Cancelling the calling task cancels every running query (it throws `DRError.interrupted`).
     ///
     /// Throws `DRError` — `.badInput` when the database cannot be reached or read (the message
@@ -39,18 +39,13 @@ private struct ManifestCapture {
             return (snapshot, tables)
         }
 
-        async let counts = RowCounter(pool: pool, snapshot: snapshot).count(tables)
-        let objects: [String: [String: ObjectProperties]]
-        do {
-            objects = try await offloadBlocking { try readCatalog(on: leader) }
-        } catch {
-            pool.cancelAll(interrupt: false)
-            _ = try? await counts
-            throw error
-        }
-        let rowCounts = try await counts
+        let jobs = SnapshotWorkers.jobs(tables: tables, maxTables: pool.options.tablesPerBatch)
+        let part = try await SnapshotWorkers(pool: pool, snapshot: snapshot).run(jobs, leader: leader)
         try? leader.rollback()
-        return Manifest(capturedAt: capturedAt, server: server, objects: objects, rowCounts: rowCounts)
+        var objects = part.objects
+        for kind in ObjectKind.allCases where objects[kind.rawValue] == nil { objects[kind.rawValue] = [:] }
+        let objectsFound = objects, rowCounts = part.counts
+        return Manifest(capturedAt: capturedAt, server: server, objects: objectsFound, rowCounts: rowCounts)
     }
 
     private func identity(of conn: PGConnection) throws -> ServerIdentity {
@@ -67,24 +62,5 @@ private struct ManifestCapture {
             guard let name = row[0], let schema = row[1], let table = row[2] else { return nil }
             return CountableTable(name: name, schema: schema, table: table, bytes: Int64(row[3] ?? "0") ?? 0)
         }
-    }
-
-    private func readCatalog(on conn: PGConnection) throws -> [String: [String: ObjectProperties]] {
-        var objects: [String: [String: ObjectProperties]] = [:]
-        for kind in ObjectKind.allCases {
-            let result = try pool.run(on: conn) { try $0.query(CatalogQueries.sql(for: kind), timeout: pool.clientTimeout) }
-            var byName: [String: ObjectProperties] = [:]
-            byName.reserveCapacity(result.rows.count)
-            for row in result.rows {
-                guard let name = row.first ?? nil else { continue }
-                var properties: ObjectProperties = [:]
-                for (column, value) in zip(result.columns.dropFirst(), row.dropFirst()) {
-                    if let value, !value.isEmpty { properties[column] = value }
-                }
-                byName[name] = properties
-            }
-            objects[kind.rawValue] = byName
-        }
-        return objects
     }
 }

@@ -5,6 +5,9 @@ import Foundation
 public enum Reference: Sendable {
     /// A manifest captured earlier (e.g. when the backup was taken).
     case manifest(Manifest)
+    /// A manifest file, read (and refused as bad input if unreadable, foreign or from an
+    /// incompatible version) while the database is being captured.
+    case manifestFile(URL)
     /// A live source database, captured at the same time as the database checked.
     case live(conninfo: String)
 }
@@ -24,6 +27,11 @@ public enum Verifier {
         case .manifest(let manifest):
             expected = manifest
             found = try await Manifest.capture(conninfo: conninfo, options: options.capture)
+        case .manifestFile(let url):
+            async let reading = offloadBlocking { try Manifest.read(from: url) }
+            async let capturing = Manifest.capture(conninfo: conninfo, options: options.capture)
+            expected = try await reading
+            found = try await capturing
         case .live(let source):
             async let sourceSide = Manifest.capture(conninfo: source, options: options.capture)
             async let targetSide = Manifest.capture(conninfo: conninfo, options: options.capture)
@@ -46,7 +54,7 @@ public enum Verifier {
 extension Reference {
     var kindName: String {
         switch self {
-        case .manifest: return "manifest"
+        case .manifest, .manifestFile: return "manifest"
         case .live: return "live"
         }
     }

@@ -91,7 +91,7 @@ final class ComparisonTests: XCTestCase {
 
     func testBatchesKeepBigTablesApartAndGroupSmallOnes() {
         let tables = (0..<600).map { CountableTable(name: "t\($0)", schema: "s", table: "t\($0)", bytes: $0 < 2 ? 100 << 20 : 8192) }
-        let batches = RowCounter.batches(tables, maxTables: 250)
+        let batches = SnapshotWorkers.batches(tables, maxTables: 250)
         XCTAssertEqual(batches.count, 2 + 3)
         XCTAssertEqual(batches[0].count, 1)
         XCTAssertEqual(Set(batches.flatMap { $0.map(\.name) }).count, 600)
