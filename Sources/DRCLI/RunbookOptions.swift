@@ -11,7 +11,6 @@ struct StateOptions: ParsableArguments {
     var state: StateDirectory { StateDirectory.resolve(stateDir) }
 }
 
-extension OutputFormat: ExpressibleByArgument {}
 
 /// `--output text|json` for the runbook commands (junit is the verifier's).
 func requireTextOrJSON(_ format: OutputFormat) throws {

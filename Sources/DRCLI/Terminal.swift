@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 
 /// Where output goes: results on stdout, progress and errors on stderr (DESIGN.md, "Output").
@@ -33,6 +34,6 @@ public enum Terminal {
 }
 
 /// `--output text|json|junit`.
-public enum OutputFormat: String, CaseIterable, Sendable {
+public enum OutputFormat: String, CaseIterable, Sendable, ExpressibleByArgument {
     case text, json, junit
 }

@@ -57,7 +57,6 @@ struct DatabaseReadOptions: ParsableArguments {
     }
 }
 
-extension OutputFormat: ExpressibleByArgument {}
 
 extension RowTolerance: ExpressibleByArgument {
     public init?(argument: String) {
