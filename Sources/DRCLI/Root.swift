@@ -16,6 +16,16 @@ public struct DRCommand: AsyncParsableCommand {
         version: version,
         subcommands: [
             VerifyCommand.self,
+            TargetsCommand.self,
+            ArchiveCommand.self,
+            WalPushCommand.self,
+            WalFetchCommand.self,
+            SnapshotCommand.self,
+            CopyCommand.self,
+            RestoreCommand.self,
+            FailoverCommand.self,
+            TeardownCommand.self,
+            StatusCommand.self,
         ]
     )
 
