@@ -139,10 +139,23 @@ public final class PGConnection: @unchecked Sendable {
         PQfreeCancel(handle)
     }
 
-    /// Gives `body` the open libpq connection (for the escaping helpers in other files).
-    func withRawConnection<R>(_ body: (OpaquePointer) throws -> R) throws -> R {
+    /// A handle that cancels whatever query runs on this connection, usable from any thread
+    /// (e.g. a Ctrl-C handler) while another thread waits on the connection. Made up front,
+    /// because `PQgetCancel` itself must not race with the thread using the connection.
+    public func makeCanceller() -> PGCanceller? {
+        guard let conn, let handle = PQgetCancel(conn) else { return nil }
+        return PGCanceller(handle)
+    }
+
+    /// Quotes a string literal with libpq's own rules (`'it''s'`), for the few statements that
+    /// take no bound parameters (`SET TRANSACTION SNAPSHOT`).
+    public func quoteLiteral(_ value: String) throws -> String {
         guard let conn else { throw PostgresError(code: .connectionFailed, message: "The connection is closed.") }
-        return try body(conn)
+        guard let q = PQescapeLiteral(conn, value, value.utf8.count) else {
+            throw PostgresError(code: .queryFailed, message: String(cString: PQerrorMessage(conn)))
+        }
+        defer { PQfreemem(q) }
+        return String(cString: q)
     }
 
     /// Quotes an identifier with libpq's own rules (`"My Table"`).
@@ -153,6 +166,22 @@ public final class PGConnection: @unchecked Sendable {
         }
         defer { PQfreemem(q) }
         return String(cString: q)
+    }
+}
+
+/// Cancels the query running on one connection; safe to call from any thread, any number of times.
+public final class PGCanceller: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private let lock = NSLock()
+
+    init(_ handle: OpaquePointer) { self.handle = handle }
+    deinit { PQfreeCancel(handle) }
+
+    public func cancel() {
+        lock.withLock {
+            var buffer = [CChar](repeating: 0, count: 256)
+            _ = PQcancel(handle, &buffer, Int32(buffer.count))
+        }
     }
 }
 

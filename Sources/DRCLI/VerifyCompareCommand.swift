@@ -1,0 +1,58 @@
+import ArgumentParser
+import DRCore
+import DRVerify
+import Foundation
+
+/// `dr verify --db CONNINFO (--manifest FILE | --against CONNINFO)`.
+struct VerifyCompareCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare a database with a manifest or a live source (the default: `dr verify --db ... --manifest ...`)."
+    )
+
+    @OptionGroup var database: DatabaseReadOptions
+
+    @Option(name: .long, help: ArgumentHelp("A manifest written by `dr verify capture`.", valueName: "file"))
+    var manifest: String?
+
+    @Option(name: .long, help: ArgumentHelp("A live source database to compare with (conninfo or URI).", valueName: "conninfo"))
+    var against: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Row-count tolerance per table: exact, at-least, or within=PCT.", valueName: "mode"))
+    var rows: RowTolerance = .exact
+
+    @Option(name: .long, help: "Report format: text, json (one document on stdout) or junit (JUnit XML).")
+    var output: OutputFormat = .text
+
+    func validate() throws {
+        switch (manifest, against) {
+        case (nil, nil):
+            throw ValidationError("Say what to compare with: --manifest FILE (from `dr verify capture`) or --against CONNINFO (a live source).")
+        case (_?, _?):
+            throw ValidationError("Give either --manifest or --against, not both.")
+        default:
+            break
+        }
+    }
+
+    func run() async throws {
+        let reference: Reference
+        if let manifest {
+            reference = .manifestFile(URL(fileURLWithPath: manifest))
+        } else {
+            reference = .live(conninfo: against ?? "")
+        }
+        let options = VerifyOptions(capture: try database.captureOptions(), rows: rows)
+        let db = database.db
+        let report = try await runInterruptibly {
+            try await Verifier.verify(conninfo: db, against: reference, options: options)
+        }
+        switch output {
+        case .text: Terminal.writeStdout(ReportRenderer.text(report, paint: Terminal.paint))
+        case .json: Terminal.writeStdout(try ReportRenderer.json(report))
+        case .junit: Terminal.writeStdout(ReportRenderer.junit(report))
+        }
+        if !report.passed { throw DRError(.problemFound, "") }
+    }
+}

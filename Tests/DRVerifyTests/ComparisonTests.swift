@@ -1,0 +1,118 @@
+import DRCore
+@testable import DRVerify
+import XCTest
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// The comparison rules, tolerance parsing, manifest format checks and renderers: pure, no I/O.
+final class ComparisonTests: XCTestCase {
+    private let server = ServerIdentity(target: "127.0.0.1:5432/app", database: "app", version: "15.10", systemIdentifier: "1")
+
+    private func manifest(rows: [String: Int64], tables: [String: ObjectProperties] = [:],
+                          sequences: [String: ObjectProperties] = [:]) -> Manifest {
+        var tableObjects = tables
+        for name in rows.keys where tableObjects[name] == nil { tableObjects[name] = ["kind": "ordinary", "persistence": "permanent"] }
+        return Manifest(capturedAt: "2026-11-20T12:00:00Z", server: server,
+                        objects: ["table": tableObjects, "sequence": sequences], rowCounts: rows)
+    }
+
+    func testRowTolerances() {
+        let want = manifest(rows: ["t": 100])
+        let more = manifest(rows: ["t": 104]), fewer = manifest(rows: ["t": 96])
+        XCTAssertFalse(Comparison(expected: want, found: more, rows: .exact).passed)
+        XCTAssertTrue(Comparison(expected: want, found: want, rows: .exact).findings.isEmpty)
+        XCTAssertTrue(Comparison(expected: want, found: more, rows: .atLeast).passed)
+        XCTAssertFalse(Comparison(expected: want, found: fewer, rows: .atLeast).passed)
+        XCTAssertTrue(Comparison(expected: want, found: fewer, rows: .within(percent: 5)).passed)
+        XCTAssertFalse(Comparison(expected: want, found: fewer, rows: .within(percent: 3)).passed)
+        let accepted = Comparison(expected: want, found: fewer, rows: .within(percent: 5)).findings
+        XCTAssertEqual(accepted.first?.accepted, "--rows within=5%: differs by 4%")
+        XCTAssertFalse(Comparison(expected: manifest(rows: ["t": 0]), found: manifest(rows: ["t": 1]), rows: .within(percent: 50)).passed)
+    }
+
+    func testRowToleranceParsing() throws {
+        XCTAssertEqual(try RowTolerance(parsing: "exact"), .exact)
+        XCTAssertEqual(try RowTolerance(parsing: "at-least"), .atLeast)
+        XCTAssertEqual(try RowTolerance(parsing: "within=5"), .within(percent: 5))
+        XCTAssertEqual(try RowTolerance(parsing: "within=2.5%"), .within(percent: 2.5))
+        for bad in ["", "within=", "within=-1", "within=x", "most"] {
+            XCTAssertThrowsError(try RowTolerance(parsing: bad)) { XCTAssertEqual(($0 as? DRError)?.category, .badInput) }
+        }
+    }
+
+    func testUnloggedTableFoundEmptyIsAcceptedButNotOtherwise() {
+        let unlogged: ObjectProperties = ["kind": "ordinary", "persistence": "unlogged"]
+        let want = manifest(rows: ["cache": 50], tables: ["cache": unlogged])
+        let empty = manifest(rows: ["cache": 0], tables: ["cache": unlogged])
+        let half = manifest(rows: ["cache": 25], tables: ["cache": unlogged])
+        let c = Comparison(expected: want, found: empty, rows: .exact)
+        XCTAssertTrue(c.passed)
+        XCTAssertEqual(c.findings.map(\.difference), [.expectedEmpty])
+        XCTAssertFalse(Comparison(expected: want, found: half, rows: .exact).passed)
+    }
+
+    func testSequenceAheadPassesAndBehindFails() {
+        let want = manifest(rows: [:], sequences: ["s": ["lastValue": "100"]])
+        XCTAssertTrue(Comparison(expected: want, found: manifest(rows: [:], sequences: ["s": ["lastValue": "150"]]), rows: .exact).passed)
+        let behind = Comparison(expected: want, found: manifest(rows: [:], sequences: ["s": ["lastValue": "99"]]), rows: .exact)
+        XCTAssertEqual(behind.findings.map(\.difference), [.sequenceBehind])
+        let unused = Comparison(expected: want, found: manifest(rows: [:], sequences: ["s": [:]]), rows: .exact)
+        XCTAssertEqual(unused.findings.first?.found, "never used")
+    }
+
+    func testForeignAndIncompatibleManifestsAreBadInput() throws {
+        let cases: [(String, String)] = [
+            ("not json at all", "not a JSON object"),
+            (#"{"name": "package.json"}"#, "not a dr verify manifest"),
+            (#"[1, 2]"#, "not a JSON object"),
+            (#"{"format": "dr-verify-manifest", "version": 99}"#, "format 99"),
+            (#"{"format": "dr-verify-manifest", "version": 1}"#, "damaged"),
+        ]
+        for (text, expected) in cases {
+            XCTAssertThrowsError(try Manifest.decode(Data(text.utf8), source: "m.json")) { error in
+                let e = error as? DRError
+                XCTAssertEqual(e?.category, .badInput)
+                XCTAssertTrue(e?.message.contains(expected) ?? false, "\(text): \(e?.message ?? "\(error)")")
+            }
+        }
+        XCTAssertThrowsError(try Manifest.read(from: URL(fileURLWithPath: "/nonexistent/m.json"))) { error in
+            XCTAssertTrue((error as? DRError)?.message.contains("no such file") ?? false, "\(error)")
+        }
+    }
+
+    func testManifestJSONIsSortedAndStable() throws {
+        let m = manifest(rows: ["b": 2, "a": 1])
+        let text = String(decoding: try m.jsonData(), as: UTF8.self)
+        XCTAssertLessThan(text.range(of: "\"capturedAt\"")!.lowerBound, text.range(of: "\"format\"")!.lowerBound)
+        XCTAssertLessThan(text.range(of: "\"a\" : 1")!.lowerBound, text.range(of: "\"b\" : 2")!.lowerBound)
+        XCTAssertEqual(try m.jsonData(), try Manifest.decode(m.jsonData()).jsonData())
+    }
+
+    func testBatchesKeepBigTablesApartAndGroupSmallOnes() {
+        let tables = (0..<600).map { CountableTable(name: "t\($0)", schema: "s", table: "t\($0)", bytes: $0 < 2 ? 100 << 20 : 8192) }
+        let batches = SnapshotWorkers.batches(tables, maxTables: 250)
+        XCTAssertEqual(batches.count, 2 + 3)
+        XCTAssertEqual(batches[0].count, 1)
+        XCTAssertEqual(Set(batches.flatMap { $0.map(\.name) }).count, 600)
+    }
+
+    func testRenderersProduceParseableDocuments() throws {
+        let want = manifest(rows: ["public.\"a<b>\"": 3])
+        let comparison = Comparison(expected: want, found: manifest(rows: ["public.\"a<b>\"": 2]), rows: .exact)
+        let report = VerificationReport(
+            reference: ReferenceSummary(kind: "manifest", server: server, capturedAt: want.capturedAt), target: server,
+            startedAt: "2026-11-20T12:00:00Z", durationSeconds: 0.5, rows: "exact",
+            summary: .init(objectsChecked: 1, tablesCounted: 1, rowsCounted: 2, failures: 1, accepted: 0),
+            findings: comparison.findings, checked: comparison.checked)
+        let json = try JSONSerialization.jsonObject(with: Data(try ReportRenderer.json(report).utf8)) as? [String: Any]
+        XCTAssertEqual(json?["passed"] as? Bool, false)
+        XCTAssertEqual((json?["findings"] as? [[String: Any]])?.first?["found"] as? String, "2")
+        let junit = ReportRenderer.junit(report)
+        let parser = XMLParser(data: Data(junit.utf8))
+        XCTAssertTrue(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "") \(junit)")
+        XCTAssertTrue(junit.contains("failures=\"1\""), junit)
+        XCTAssertTrue(junit.contains("name=\"public.&quot;a&lt;b&gt;&quot;\""), junit)
+        XCTAssertTrue(ReportRenderer.text(report).contains("FAIL: 1 difference"))
+    }
+}

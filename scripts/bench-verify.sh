@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Benchmark of `dr verify` (make bench). Builds two fixture databases on one throwaway
+# PostgreSQL 15 server:
+#   platform       the platform sample at scale 12: ~1M rows over ~55 tables and partitions
+#   platform_1000  the same plus 1,000 extra small tables (10 rows and a primary key each)
+# and measures on each, in one run: `dr verify` against a manifest (schema + exact counts,
+# release build), a shell loop of `psql -c "select count(*)"` per table, all counts in one
+# psql session, and `pg_dump --schema-only`. Wall times are the best of $RUNS runs (the
+# per-table shell loop runs once); dr's peak memory is /usr/bin/time's maximum RSS.
+source "$(dirname "$0")/lib.sh"
+cd "$(dirname "$0")/.."
+DR=${DR:-.build/release/dr}
+RUNS=${RUNS:-3}
+SCALE=${SCALE:-12}
+[ -x "$DR" ] || { echo "bench-verify: $DR is missing; run make bench (it builds the release first)" >&2; exit 2; }
+if [ ! -x /usr/bin/time ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get install -y -qq time >/dev/null
+fi
+
+work=$(mktemp -d /tmp/dr-bench.XXXXXX)
+chmod 755 "$work"
+cleanup() { stop_postgres "$work/pg"; rm -rf "$work"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port=$(free_port)
+start_postgres "$work/pg" "$port" "bench-$$"
+export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres PGPASSWORD="bench-$$"
+bindir=$(pg_bindir)
+psql() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 "$@" </dev/null; }
+
+echo "fixture: platform sample at scale $SCALE, then 1,000 extra tables" >&2
+"$bindir/createdb" platform
+psql -v scale="$SCALE" -f scripts/sample/platform.sql -d platform >/dev/null
+psql -d postgres -c "CREATE DATABASE platform_1000 TEMPLATE platform"
+psql -d platform_1000 -c "
+  DO \$\$ BEGIN
+    FOR i IN 1..1000 LOOP
+      EXECUTE format('CREATE TABLE public.%I (id int PRIMARY KEY, name text NOT NULL, created_at timestamptz DEFAULT now())', 'extra_' || i);
+      EXECUTE format('INSERT INTO public.%I (id, name) SELECT g, ''n'' || g FROM generate_series(1, 10) g', 'extra_' || i);
+    END LOOP;
+  END \$\$" -c "VACUUM ANALYZE"
+psql -d platform -c "VACUUM ANALYZE"
+
+now() { date +%s.%N; }
+# best_of N CMD...: the fastest wall time of N runs, in seconds.
+best_of() {
+  local n=$1 best="" t0 t1 t; shift
+  for _ in $(seq "$n"); do
+    t0=$(now); "$@" >/dev/null 2>&1 || { echo "bench-verify: failed: $*" >&2; exit 1; }; t1=$(now)
+    t=$(echo "$t1 - $t0" | bc -l)
+    if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
+  done
+  printf '%.3f' "$best"
+}
+tables_of() {
+  psql -At -d "$1" -c "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                       WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1"
+}
+count_loop() { local t; while read -r t; do "$bindir/psql" -X -At -d "$1" -c "select count(*) from only $t" >/dev/null </dev/null; done <"$2"; }
+count_session() { sed 's/.*/select count(*) from only &;/' "$2" | "$bindir/psql" -X -At -d "$1" >/dev/null; }
+
+printf '\n%-14s %7s %10s | %-26s %-12s %-12s %-12s %-10s\n' database tables rows "dr verify (max RSS)" "psql loop" "one psql" "pg_dump -s" "dr/pg_dump"
+for db in platform platform_1000; do
+  tables_of "$db" >"$work/$db.tables"
+  ntables=$(wc -l <"$work/$db.tables")
+  "$DR" verify capture --db "dbname=$db" --out "$work/$db.json" >/dev/null
+  rows=$(python3 -c "import json,sys; print(sum(json.load(open(sys.argv[1]))['rowCounts'].values()))" "$work/$db.json")
+  dr_time=$(best_of "$RUNS" "$DR" verify --db "dbname=$db" --manifest "$work/$db.json")
+  /usr/bin/time -f '%M' -o "$work/rss" "$DR" verify --db "dbname=$db" --manifest "$work/$db.json" >/dev/null
+  rss_mib=$(echo "scale=1; $(cat "$work/rss") / 1024" | bc -l)
+  loop_time=$(best_of 1 count_loop "$db" "$work/$db.tables")
+  session_time=$(best_of "$RUNS" count_session "$db" "$work/$db.tables")
+  dump_time=$(best_of "$RUNS" "$bindir/pg_dump" --schema-only -d "$db" -f /dev/null)
+  ratio=$(echo "scale=2; $dr_time / $dump_time" | bc -l)
+  printf '%-14s %7s %10s | %-26s %-12s %-12s %-12s %-10s\n' "$db" "$ntables" "$rows" \
+    "${dr_time}s (${rss_mib} MiB)" "${loop_time}s" "${session_time}s" "${dump_time}s" "$ratio"
+done
+echo "(dr verify: --jobs default $(nproc) cores; best of $RUNS runs except the per-table psql loop, 1 run)"
