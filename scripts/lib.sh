@@ -32,3 +32,25 @@ stop_postgres() {
   local dir=$1
   [ -d "$dir/data" ] && as_postgres "$(pg_bindir)/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
 }
+
+# start_moto DIR PORT: the moto AWS emulator on 127.0.0.1:PORT, waited for until it answers.
+# The caller's environment (e.g. INITIAL_NO_AUTH_ACTION_COUNT) passes through.
+start_moto() {
+  local dir=$1 port=$2 i
+  mkdir -p "$dir"
+  python3 -m moto.server -H 127.0.0.1 -p "$port" >"$dir/server.log" 2>&1 &
+  echo $! > "$dir/pid"
+  for i in $(seq 1 150); do
+    if curl -sf -o /dev/null "http://127.0.0.1:$port/moto-api/"; then return 0; fi
+    kill -0 "$(cat "$dir/pid")" 2>/dev/null || { cat "$dir/server.log" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "moto did not start on port $port" >&2; cat "$dir/server.log" >&2; return 1
+}
+
+stop_moto() {
+  local dir=$1
+  [ -f "$dir/pid" ] && kill "$(cat "$dir/pid")" 2>/dev/null || true
+  [ -f "$dir/pid" ] && { for _ in $(seq 1 50); do kill -0 "$(cat "$dir/pid")" 2>/dev/null || break; sleep 0.1; done; kill -9 "$(cat "$dir/pid")" 2>/dev/null || true; }
+  return 0
+}

@@ -29,6 +29,16 @@ static inline CURLcode dr_curl_setopt_read(CURL *h, dr_curl_read_cb cb, void *ud
     return curl_easy_setopt(h, CURLOPT_READDATA, ud);
 }
 
+/* Progress callback (used to abort a transfer whose task was cancelled): return non-zero to abort. */
+typedef int (*dr_curl_xferinfo_cb)(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
+static inline CURLcode dr_curl_setopt_xferinfo(CURL *h, dr_curl_xferinfo_cb cb, void *ud) {
+    CURLcode rc = curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, cb);
+    if (rc != CURLE_OK) return rc;
+    rc = curl_easy_setopt(h, CURLOPT_XFERINFODATA, ud);
+    if (rc != CURLE_OK) return rc;
+    return curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+}
+
 static inline CURLcode dr_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode dr_curl_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode dr_curl_getinfo_string(CURL *h, CURLINFO i, char **v) { return curl_easy_getinfo(h, i, v); }

@@ -1,0 +1,49 @@
+/// The wire protocol of a service. Chosen once per service; `AWSProtocol+Coding.swift` switches
+/// on it once to encode a request and once to decode a response.
+public enum AWSProtocol: Sendable, Equatable {
+    /// AWS Query: form-encoded POST with `Action` and `Version`, XML responses (RDS, ElastiCache, STS).
+    case query
+    /// REST-XML: the operation is in the method and path, XML bodies (Route 53).
+    case restXML
+    /// JSON: POST of a JSON document, operation in `X-Amz-Target` (Secrets Manager, KMS).
+    case json(version: String, targetPrefix: String)
+}
+
+/// What the client needs to know about a service to address, sign and encode its calls.
+public struct AWSService: Sendable, Equatable {
+    /// The SDK service id, as `AWS_ENDPOINT_URL_<SERVICE>` spells it (upper-cased, spaces to `_`).
+    public var serviceID: String
+    public var endpointPrefix: String
+    public var signingName: String
+    public var wireProtocol: AWSProtocol
+    public var apiVersion: String
+    /// Global services have one endpoint and sign for us-east-1 whatever the client's region.
+    public var global: Bool
+
+    public init(serviceID: String, endpointPrefix: String, signingName: String, wireProtocol: AWSProtocol,
+                apiVersion: String, global: Bool = false) {
+        self.serviceID = serviceID
+        self.endpointPrefix = endpointPrefix
+        self.signingName = signingName
+        self.wireProtocol = wireProtocol
+        self.apiVersion = apiVersion
+        self.global = global
+    }
+
+    public func signingRegion(_ region: String) -> String { global ? "us-east-1" : region }
+
+    public static let rds = AWSService(serviceID: "RDS", endpointPrefix: "rds", signingName: "rds",
+                                       wireProtocol: .query, apiVersion: "2014-10-31")
+    public static let elastiCache = AWSService(serviceID: "ElastiCache", endpointPrefix: "elasticache", signingName: "elasticache",
+                                               wireProtocol: .query, apiVersion: "2015-02-02")
+    public static let sts = AWSService(serviceID: "STS", endpointPrefix: "sts", signingName: "sts",
+                                       wireProtocol: .query, apiVersion: "2011-06-15")
+    public static let route53 = AWSService(serviceID: "Route 53", endpointPrefix: "route53", signingName: "route53",
+                                           wireProtocol: .restXML, apiVersion: "2013-04-01", global: true)
+    public static let secretsManager = AWSService(serviceID: "Secrets Manager", endpointPrefix: "secretsmanager", signingName: "secretsmanager",
+                                                  wireProtocol: .json(version: "1.1", targetPrefix: "secretsmanager"), apiVersion: "2017-10-17")
+    public static let kms = AWSService(serviceID: "KMS", endpointPrefix: "kms", signingName: "kms",
+                                       wireProtocol: .json(version: "1.1", targetPrefix: "TrentService"), apiVersion: "2014-11-01")
+
+    public static let all: [AWSService] = [.rds, .elastiCache, .route53, .secretsManager, .sts, .kms]
+}

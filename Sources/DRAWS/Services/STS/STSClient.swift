@@ -1,0 +1,98 @@
+import DRCore
+import Foundation
+import Logging
+
+public struct CallerIdentity: Sendable, Equatable {
+    public var account: String
+    public var arn: String
+    public var userId: String
+}
+
+/// Temporary credentials from AssumeRole*, with the role session they belong to.
+public struct AssumedRole: Sendable, Equatable {
+    public var credentials: AWSCredentials
+    public var assumedRoleArn: String?
+}
+
+/// STS (AWS Query, API 2011-06-15).
+public struct STSClient: Sendable {
+    public let client: AWSClient
+
+    public init(config: AWSClientConfig) { client = AWSClient(service: .sts, config: config) }
+
+    public func getCallerIdentity() async throws -> CallerIdentity {
+        let r = try await client.send(QueryParams().request("GetCallerIdentity")).xml()
+        return CallerIdentity(account: r.string("Account") ?? "", arn: r.string("Arn") ?? "", userId: r.string("UserId") ?? "")
+    }
+
+    public func assumeRole(roleArn: String, sessionName: String, externalId: String? = nil,
+                           durationSeconds: Int? = nil) async throws -> AssumedRole {
+        var p = QueryParams()
+        p.add("RoleArn", roleArn)
+        p.add("RoleSessionName", sessionName)
+        p.add("ExternalId", externalId)
+        p.add("DurationSeconds", durationSeconds)
+        return try Self.assumed(try await client.send(p.request("AssumeRole")).xml())
+    }
+
+    /// Unsigned: the web identity token is the authentication.
+    public func assumeRoleWithWebIdentity(roleArn: String, sessionName: String, webIdentityToken: String,
+                                          durationSeconds: Int? = nil) async throws -> AssumedRole {
+        var p = QueryParams()
+        p.add("RoleArn", roleArn)
+        p.add("RoleSessionName", sessionName)
+        p.add("WebIdentityToken", webIdentityToken)
+        p.add("DurationSeconds", durationSeconds)
+        var request = p.request("AssumeRoleWithWebIdentity")
+        request.signed = false
+        return try Self.assumed(try await client.send(request).xml())
+    }
+
+    static func assumed(_ r: XElement) throws -> AssumedRole {
+        guard let c = r.child("Credentials"), let id = c.string("AccessKeyId"), let secret = c.string("SecretAccessKey") else {
+            throw AWSDecodingError("STS returned no credentials")
+        }
+        return AssumedRole(credentials: AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: c.string("SessionToken"),
+                                                       expiration: c.date("Expiration")),
+                           assumedRoleArn: r.string("AssumedRoleUser", "Arn"))
+    }
+}
+
+/// The `RoleAssuming` seam for the credential chain, over real STS calls. The chain knows the
+/// region; `endpoint` maps it to the STS endpoint (the configuration layer's resolver).
+public struct STSRoleAssumer: RoleAssuming {
+    let endpoint: @Sendable (String) -> URL
+    let transport: any HTTPTransport
+    let retry: RetryPolicy
+    let clock: any DRClock
+    let logger: Logger
+
+    public init(endpoint: @escaping @Sendable (String) -> URL, transport: any HTTPTransport, retry: RetryPolicy = .standard(),
+                clock: any DRClock = SystemClock(), logger: Logger = Logger(label: "dr.aws.sts")) {
+        self.endpoint = endpoint
+        self.transport = transport
+        self.retry = retry
+        self.clock = clock
+        self.logger = logger
+    }
+
+    func client(region: String, credentials: AWSCredentials?) -> STSClient {
+        let provider: any AWSCredentialProvider = StaticCredentialProvider(
+            credentials ?? AWSCredentials(accessKeyId: "", secretAccessKey: ""), name: "assume-role source")
+        return STSClient(config: AWSClientConfig(region: region, endpoint: endpoint(region), credentials: provider,
+                                                 transport: transport, retry: retry, clock: clock, logger: logger))
+    }
+
+    public func assumeRole(using source: AWSCredentials, roleArn: String, sessionName: String, externalId: String?,
+                           durationSeconds: Int?, region: String) async throws -> AWSCredentials {
+        try await client(region: region, credentials: source)
+            .assumeRole(roleArn: roleArn, sessionName: sessionName, externalId: externalId, durationSeconds: durationSeconds).credentials
+    }
+
+    public func assumeRoleWithWebIdentity(roleArn: String, sessionName: String, webIdentityToken: String,
+                                          durationSeconds: Int?, region: String) async throws -> AWSCredentials {
+        try await client(region: region, credentials: nil)
+            .assumeRoleWithWebIdentity(roleArn: roleArn, sessionName: sessionName, webIdentityToken: webIdentityToken,
+                                       durationSeconds: durationSeconds).credentials
+    }
+}

@@ -1,1 +1,0 @@
-// The DRSigV4 module.

@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""A small HTTP proxy in front of the AWS emulator that injects faults, for retry tests.
+
+  fault-proxy.py --upstream http://127.0.0.1:PORT [--schedule 503,throttle,ok,...]
+                 [--ratio 0.33 --seed 7 --kinds 500,503,throttle,drop] [--delay 2]
+                 [--max-requests N] [--port 0]
+
+Each incoming request takes the next fault from --schedule (then passes everything through),
+or, with --ratio, a fault drawn from --kinds with that probability from a seeded generator, so
+a run is repeatable. Fault kinds:
+  ok          forward unchanged
+  500, 503    a server error shaped for the request's protocol
+  throttle    a throttling error shaped for the protocol (Query XML `<ErrorResponse>` with
+              Code Throttling, JSON `{"__type": "ThrottlingException"}`, REST-XML `<ErrorResponse>`)
+  denied      a non-retryable error (AccessDenied / AccessDeniedException), status 403
+  delay       wait --delay seconds, then forward
+  drop        close the connection without answering
+Listens on 127.0.0.1 only, prints `PORT <n>` on its first stdout line, stops on SIGTERM/SIGINT
+or after --max-requests. GET /__fault/stats returns the counts as JSON.
+"""
+import argparse
+import http.client
+import http.server
+import json
+import random
+import signal
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+
+MAX_BODY = 16 << 20
+
+
+def shaped_error(headers, path, kind):
+    """(status, content type, body) for a fault, in the protocol the request speaks."""
+    codes = {"500": (500, "InternalError", "InternalFailure", "We encountered an internal error."),
+             "503": (503, "ServiceUnavailable", "ServiceUnavailableException", "Service is unavailable."),
+             "throttle": (400, "Throttling", "ThrottlingException", "Rate exceeded"),
+             "denied": (403, "AccessDenied", "AccessDeniedException", "Injected: not authorized")}
+    status, xml_code, json_code, message = codes[kind]
+    request_id = "fault-%08x" % random.getrandbits(32)
+    if headers.get("X-Amz-Target"):
+        body = json.dumps({"__type": json_code, "message": message})
+        return status, "application/x-amz-json-1.1", body, request_id
+    if path.startswith("/2013-04-01"):
+        body = ('<?xml version="1.0"?><ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">'
+                f"<Error><Type>Sender</Type><Code>{xml_code}</Code><Message>{message}</Message></Error>"
+                f"<RequestId>{request_id}</RequestId></ErrorResponse>")
+        return status, "text/xml", body, request_id
+    body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{xml_code}</Code><Message>{message}</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>")
+    return status, "text/xml", body, request_id
+
+
+class Faults:
+    def __init__(self, args):
+        self.lock = threading.Lock()
+        self.schedule = [s for s in (args.schedule or "").split(",") if s]
+        self.ratio = args.ratio
+        self.kinds = [k for k in args.kinds.split(",") if k]
+        self.rng = random.Random(args.seed)
+        self.stats = {"requests": 0, "faults": 0, "forwarded": 0, "by_kind": {}}
+
+    def next(self):
+        with self.lock:
+            self.stats["requests"] += 1
+            if self.schedule:
+                kind = self.schedule.pop(0)
+            elif self.ratio > 0 and self.rng.random() < self.ratio:
+                kind = self.rng.choice(self.kinds)
+            else:
+                kind = "ok"
+            self.stats["by_kind"][kind] = self.stats["by_kind"].get(kind, 0) + 1
+            if kind not in ("ok", "delay"):
+                self.stats["faults"] += 1
+            return kind
+
+
+def make_handler(args, faults, server_ref):
+    upstream = urllib.parse.urlparse(args.upstream)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt, *a):  # quiet
+            pass
+
+        def _handle(self):
+            if self.path == "/__fault/stats":
+                body = json.dumps(faults.stats).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY:
+                self.send_error(413)
+                return
+            body = self.rfile.read(length) if length else b""
+            kind = faults.next()
+            if kind == "drop":
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                return
+            if kind in ("500", "503", "throttle", "denied"):
+                status, ctype, text, request_id = shaped_error(self.headers, self.path, kind)
+                data = text.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("x-amzn-RequestId", request_id)
+                self.end_headers()
+                self.wfile.write(data)
+                return
+            if kind == "delay":
+                time.sleep(args.delay)
+            faults.stats["forwarded"] += 1
+            conn = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "proxy-connection")}
+            conn.request(self.command, self.path, body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            self.send_response(resp.status)
+            for k, v in resp.getheaders():
+                if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            conn.close()
+            if args.max_requests and faults.stats["requests"] >= args.max_requests:
+                threading.Thread(target=server_ref[0].shutdown, daemon=True).start()
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
+
+    return Handler
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--upstream", required=True)
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--schedule", default="")
+    p.add_argument("--ratio", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--kinds", default="500,503,throttle,drop")
+    p.add_argument("--delay", type=float, default=2.0)
+    p.add_argument("--max-requests", type=int, default=0)
+    args = p.parse_args()
+    faults = Faults(args)
+    server_ref = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(args, faults, server_ref))
+    server.daemon_threads = True
+    server_ref.append(server)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
+    print(f"PORT {server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    server.server_close()
+
+
+if __name__ == "__main__":
+    main()
