@@ -19,6 +19,16 @@ public struct DRCommand: AsyncParsableCommand {
             RunbookCommand.self,
             RunCommand.self,
             RunsCommand.self,
+            TargetsCommand.self,
+            ArchiveCommand.self,
+            WalPushCommand.self,
+            WalFetchCommand.self,
+            SnapshotCommand.self,
+            CopyCommand.self,
+            RestoreCommand.self,
+            FailoverCommand.self,
+            TeardownCommand.self,
+            StatusCommand.self,
         ]
     )
 

@@ -139,6 +139,12 @@ public final class PGConnection: @unchecked Sendable {
         PQfreeCancel(handle)
     }
 
+    /// Gives `body` the open libpq connection (for the escaping helpers in other files).
+    func withRawConnection<R>(_ body: (OpaquePointer) throws -> R) throws -> R {
+        guard let conn else { throw PostgresError(code: .connectionFailed, message: "The connection is closed.") }
+        return try body(conn)
+    }
+
     /// Quotes an identifier with libpq's own rules (`"My Table"`).
     public func quoteIdentifier(_ name: String) throws -> String {
         guard let conn else { throw PostgresError(code: .connectionFailed, message: "The connection is closed.") }
