@@ -60,7 +60,7 @@ final class CredentialChainTests: XCTestCase {
         let env = ["AWS_EC2_METADATA_SERVICE_ENDPOINT": server.base]
         let started = Date()
         do {
-            _ = try await chain(home, env, services: .test(transport: URLSessionTransport())).credentials()
+            _ = try await chain(home, env, services: .test(transport: CurlTransport())).credentials()
             XCTFail("expected an error")
         } catch let error as NoCredentialsError {
             XCTAssertLessThan(Date().timeIntervalSince(started), 5, "an unreachable metadata service must fail fast")

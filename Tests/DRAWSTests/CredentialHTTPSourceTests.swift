@@ -4,7 +4,7 @@ import XCTest
 
 /// ECS container credentials and EC2 instance metadata against a real HTTP server on 127.0.0.1.
 final class CredentialHTTPSourceTests: XCTestCase {
-    let transport = URLSessionTransport()
+    let transport = CurlTransport()
 
     func testECSRelativeURI() async throws {
         let server = try MetadataServer(["--ecs-path", "/v2/credentials/task-1"])

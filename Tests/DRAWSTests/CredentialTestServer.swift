@@ -1,9 +1,6 @@
 import DRAWS
 import DRCore
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import XCTest
 
 /// A real HTTP server on 127.0.0.1 standing in for the ECS credentials endpoint and EC2
@@ -55,7 +52,7 @@ final class MetadataServer {
 
     /// How many requests the server saw, by "METHOD path".
     func stats() async throws -> [String: Int] {
-        let response = try await URLSessionTransport().send(HTTPRequest(method: "GET", url: URL(string: base + "/_stats")!), timeout: 5)
+        let response = try await CurlTransport().send(HTTPRequest(method: "GET", url: URL(string: base + "/_stats")!), timeout: 5)
         return (try JSONSerialization.jsonObject(with: response.body) as? [String: Int]) ?? [:]
     }
 
@@ -174,55 +171,4 @@ server.daemon_threads = True
 print(server.server_address[1], flush=True)
 server.serve_forever()
 """#
-}
-
-/// A plain HTTP transport for tests, over URLSession, until part A's libcurl transport is merged.
-/// `timeout` is a total deadline (URLSession's own interval is an idle timer on Linux).
-struct URLSessionTransport: HTTPTransport {
-    func send(_ request: HTTPRequest, timeout: Double) async throws -> HTTPResponse {
-        var urlRequest = URLRequest(url: request.url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
-        urlRequest.httpMethod = request.method
-        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
-        if !request.body.isEmpty || request.method == "PUT" { urlRequest.httpBody = request.body }
-        let session = URLSession(configuration: .ephemeral)
-        defer { session.finishTasksAndInvalidate() }
-        final class Once: @unchecked Sendable {
-            private let lock = NSLock()
-            private var done = false
-            func run(_ body: () -> Void) {
-                let first = lock.withLock { () -> Bool in defer { done = true }; return !done }
-                if first { body() }
-            }
-        }
-        let once = Once()
-        return try await withCheckedThrowingContinuation { continuation in
-            let task = session.dataTask(with: urlRequest) { data, response, error in
-                once.run {
-                    if let error = error as? URLError {
-                        switch error.code {
-                        case .timedOut: continuation.resume(throwing: TransportError(.timedOut, "timed out after \(timeout)s"))
-                        case .cannotConnectToHost, .cannotFindHost: continuation.resume(throwing: TransportError(.connectionFailed, "connection refused"))
-                        case .networkConnectionLost: continuation.resume(throwing: TransportError(.connectionDropped, "connection dropped"))
-                        default: continuation.resume(throwing: TransportError(.other, error.localizedDescription))
-                        }
-                    } else if let error {
-                        continuation.resume(throwing: TransportError(.other, "\(error)"))
-                    } else if let http = response as? HTTPURLResponse {
-                        var headers: [String: String] = [:]
-                        for (key, value) in http.allHeaderFields { headers["\(key)"] = "\(value)" }
-                        continuation.resume(returning: HTTPResponse(status: http.statusCode, headers: headers, body: data ?? Data()))
-                    } else {
-                        continuation.resume(throwing: TransportError(.other, "not an HTTP response"))
-                    }
-                }
-            }
-            task.resume()
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
-                once.run {
-                    task.cancel()
-                    continuation.resume(throwing: TransportError(.timedOut, "timed out after \(timeout)s"))
-                }
-            }
-        }
-    }
 }

@@ -35,8 +35,8 @@ final class EndpointResolutionTests: XCTestCase {
         ]
         for (service, region, url, signing) in table {
             let endpoint = try config.resolveEndpoint(for: service, region: region)
-            XCTAssertEqual(endpoint.url.absoluteString, url, "\(service) in \(region)")
-            XCTAssertEqual(endpoint.signingRegion, signing, "\(service) in \(region)")
+            XCTAssertEqual(endpoint.url.absoluteString, url, "\(service.serviceID) in \(region)")
+            XCTAssertEqual(endpoint.signingRegion, signing, "\(service.serviceID) in \(region)")
             XCTAssertEqual(endpoint.source, "default")
         }
     }

@@ -55,7 +55,7 @@ public struct AWSConfiguration: Sendable {
     // MARK: Endpoints
 
     public func resolveEndpoint(for service: AWSService, region: String) throws -> ResolvedEndpoint {
-        try resolveEndpoint(serviceID: service.serviceID, endpointPrefix: service.endpointPrefix, region: region, global: service.isGlobal)
+        try resolveEndpoint(serviceID: service.serviceID, endpointPrefix: service.endpointPrefix, region: region, global: service.global)
     }
 
     /// The endpoint as the SDKs resolve it, first match wins:
