@@ -63,11 +63,14 @@ public final class FaultProxy: @unchecked Sendable {
         return object.compactMapValues { $0 as? Int }
     }
 
+    /// SIGTERM, then SIGKILL if the proxy has not exited within 3 s (a handler thread stuck
+    /// on a dropped upstream connection can keep it from shutting down).
     public func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        guard process.isRunning else { return }
+        process.terminate()
+        for _ in 0..<30 where process.isRunning { usleep(100_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
     }
 
     deinit { stop() }
