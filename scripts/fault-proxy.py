@@ -22,6 +22,7 @@ import argparse
 import http.client
 import http.server
 import json
+import os
 import random
 import signal
 import socket
@@ -136,7 +137,7 @@ def make_handler(args, faults, server_ref):
             self.wfile.write(data)
             conn.close()
             if args.max_requests and faults.stats["requests"] >= args.max_requests:
-                threading.Thread(target=server_ref[0].shutdown, daemon=True).start()
+                os._exit(0)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
 
@@ -159,7 +160,8 @@ def main():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(args, faults, server_ref))
     server.daemon_threads = True
     server_ref.append(server)
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
+    # Stop at once on SIGTERM: in-flight requests are test traffic, nothing to drain.
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     print(f"PORT {server.server_address[1]}", flush=True)
     try:
         server.serve_forever()

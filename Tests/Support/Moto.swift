@@ -1,3 +1,4 @@
+import DRCore
 import Foundation
 
 /// The moto AWS emulators `make test` starts (scripts/with-test-servers.sh).
@@ -58,7 +59,8 @@ public final class FaultProxy: @unchecked Sendable {
 
     /// The proxy's counters: `requests`, `faults`, `forwarded`.
     public func stats() throws -> [String: Int] {
-        let data = try Data(contentsOf: url.appendingPathComponent("__fault/stats"))
+        let result = try SystemProcessRunner.runBlocking("curl", ["-sf", "--max-time", "5", url.appendingPathComponent("__fault/stats").absoluteString])
+        let data = Data(result.stdout.utf8)
         let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
         return object.compactMapValues { $0 as? Int }
     }
@@ -67,9 +69,11 @@ public final class FaultProxy: @unchecked Sendable {
     /// on a dropped upstream connection can keep it from shutting down).
     public func stop() {
         guard process.isRunning else { return }
+        let pid = process.processIdentifier
         process.terminate()
-        for _ in 0..<30 where process.isRunning { usleep(100_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        // Bounded: poll for the exit rather than block, then SIGKILL.
+        for _ in 0..<50 where process.isRunning { usleep(20_000) }
+        if process.isRunning { kill(pid, SIGKILL) }
         process.waitUntilExit()
     }
 
