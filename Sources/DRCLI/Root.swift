@@ -29,7 +29,7 @@ public struct DRCommand: AsyncParsableCommand {
             FailoverCommand.self,
             TeardownCommand.self,
             StatusCommand.self,
-            AWSDiagnosticsCommand.self,
+            AWSCommand.self,
         ]
     )
 

@@ -39,6 +39,15 @@ final class ConfigFileParserTests: XCTestCase {
         XCTAssertEqual(sections[2].section.subsections["route_53"]?["endpoint_url"], "http://127.0.0.1:5001")
     }
 
+    func testWindowsLineEndings() throws {
+        let text = "[default]\r\nregion = eu-west-1\r\ns3 =\r\n  addressing_style = path\r\n[profile b]\r\nregion = us-east-2\r\n"
+        let sections = try ConfigFileParser.parse(text, path: "c")
+        XCTAssertEqual(sections.map(\.name), ["default", "profile b"])
+        XCTAssertEqual(sections[0].section["region"], "eu-west-1")
+        XCTAssertEqual(sections[0].section.subsections["s3"], ["addressing_style": "path"])
+        XCTAssertEqual(sections[1].section["region"], "us-east-2")
+    }
+
     func testKeysAreCaseInsensitive() throws {
         let sections = try ConfigFileParser.parse("[default]\nAWS_Access_Key_ID = AKIA1\n", path: "c")
         XCTAssertEqual(sections[0].section["aws_access_key_id"], "AKIA1")

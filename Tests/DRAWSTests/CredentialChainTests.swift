@@ -120,4 +120,17 @@ final class CredentialChainTests: XCTestCase {
             XCTAssertEqual(later.calls, 0)
         }
     }
+
+    func testExplicitProfileSkipsEnvironmentWebIdentity() async throws {
+        let home = try TempHome()
+        let tokenFile = try home.write("token", "web-token")
+        try home.credentials("[prod]\naws_access_key_id = AKIAPROD\naws_secret_access_key = prod-secret\n")
+        let sts = FakeRoleAssumer()
+        let env = ["AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile, "AWS_ROLE_ARN": "arn:aws:iam::1:role/pod"]
+        let explicit = try chain(home, env, profile: "prod", services: .test(roleAssumer: sts))
+        let creds = try await explicit.credentials()
+        XCTAssertEqual(creds.accessKeyId, "AKIAPROD")
+        XCTAssertEqual(sts.calls, [])
+        XCTAssertEqual(explicit.chain.providers.map(\.name), ["profile prod", "container (ECS)", "instance-metadata (EC2 IMDSv2)"])
+    }
 }

@@ -150,4 +150,44 @@ final class CredentialHTTPSourceTests: XCTestCase {
         XCTAssertEqual(creds.accessKeyId, "ASIAASSUMED1")
         XCTAssertEqual(sts.calls.first?.sourceAccessKeyId, "ASIAECSTESTKEY")
     }
+
+    func testCredentialSourceEc2InstanceMetadataForARole() async throws {
+        let server = try MetadataServer()
+        let home = try TempHome()
+        try home.config("[profile node-admin]\nrole_arn = arn:aws:iam::1:role/admin\ncredential_source = Ec2InstanceMetadata\n")
+        let sts = FakeRoleAssumer()
+        let configuration = try AWSConfiguration(environment: home.environment(["AWS_EC2_METADATA_SERVICE_ENDPOINT": server.base]),
+                                                 profile: "node-admin")
+        _ = try await StandardCredentialChain(configuration: configuration, services: .test(roleAssumer: sts, transport: transport)).credentials()
+        XCTAssertEqual(sts.calls.first?.sourceAccessKeyId, "ASIAIMDSTESTKEY")
+    }
+
+    func testECSTokenWithLineBreakIsRefusedBeforeAnyRequest() async throws {
+        let server = try MetadataServer(["--ecs-path", "/creds"])
+        let home = try TempHome()
+        let tokenFile = try home.write("token", "abc\r\nX-Injected: 1")
+        let env = home.environment(["AWS_CONTAINER_CREDENTIALS_FULL_URI": server.base + "/creds",
+                                    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": tokenFile])
+        do {
+            _ = try await ContainerCredentialProvider(environment: env, transport: transport).credentials()
+            XCTFail("expected an error")
+        } catch let error as CredentialProviderError {
+            XCTAssertEqual(error.reason, "the container authorization token contains a line break")
+        }
+        let stats = try await server.stats()
+        XCTAssertNil(stats["GET /creds"])
+    }
+
+    func testECSRelativeURIThroughTheChainNamesItsSource() async throws {
+        let server = try MetadataServer(["--ecs-path", "/v2/credentials/abc"])
+        let env = AWSEnvironment(variables: ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "v2/credentials/abc"], homeDirectory: "/nonexistent")
+        let chain = StandardCredentialChain(providers: [
+            EnvironmentCredentialProvider(environment: env),
+            ContainerCredentialProvider(environment: env, transport: transport, ecsAgentBase: server.base),
+        ], clock: SystemClock())
+        let creds = try await chain.credentials()
+        XCTAssertEqual(creds.accessKeyId, "ASIAECSTESTKEY")
+        let source = await chain.source()
+        XCTAssertEqual(source, "container (ECS)")
+    }
 }

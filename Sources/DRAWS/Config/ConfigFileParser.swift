@@ -51,7 +51,9 @@ public enum ConfigFileParser {
             if let current { sections.append((currentName, current)) }
         }
 
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // CRLF first: "\r\n" is a single Character in Swift, so splitting on "\n" alone misses it.
+        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n")
+        for (index, rawLine) in normalized.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let lineNumber = index + 1
             var line = String(rawLine)
             if line.hasSuffix("\r") { line.removeLast() }

@@ -75,7 +75,8 @@ public struct ContainerCredentialProvider: AWSCredentialProvider {
         } else {
             token = environment["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
         }
-        if let token, token.contains(where: { $0 == "\r" || $0 == "\n" }) {
+        // Unicode scalars, not Characters: "\r\n" is one Character and equals neither.
+        if let token, token.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
             throw CredentialProviderError.failed(name, "the container authorization token contains a line break")
         }
         return token

@@ -1,0 +1,144 @@
+import ArgumentParser
+import DRAWS
+import DRCore
+import Foundation
+
+/// `dr aws`: diagnostics for the AWS layer.
+struct AWSCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aws",
+        abstract: "AWS diagnostics: which identity, region, endpoints and credential source dr would use.",
+        // describe-db-instances (part A's hidden diagnostic, timed by `make bench`) lives in
+        // AWSDiagnosticsCommand.swift; it is registered here so `dr aws` is one command group.
+        subcommands: [WhoamiCommand.self, AWSDiagnosticsCommand.DescribeDBInstances.self]
+    )
+}
+
+/// `--profile` and `--region`, shared by every command that talks to AWS.
+struct AWSOptions: ParsableArguments {
+    @Option(help: "The AWS profile from the shared config/credentials files (default: AWS_PROFILE, then 'default').")
+    var profile: String?
+
+    @Option(help: "The AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region).")
+    var region: String?
+
+    /// Settings, credentials and endpoints for this run; configuration problems are bad input.
+    func session() throws -> AWSSession {
+        do {
+            return try AWSSession(profile: profile, region: region)
+        } catch let error as AWSConfigError {
+            throw error.drError
+        }
+    }
+}
+
+/// `dr aws whoami`: the resolved account, identity, region, credential source and endpoints.
+/// Never prints a secret: only the last four characters of the access key id are shown.
+struct WhoamiCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "whoami",
+        abstract: "Show the AWS identity, region, endpoints and credential source dr resolves.",
+        discussion: "Calls STS GetCallerIdentity. Exit 2 when no credentials or settings are usable, 3 when AWS refuses."
+    )
+
+    @OptionGroup var aws: AWSOptions
+
+    @Option(help: "text or json.")
+    var output: WhoamiOutput = .text
+
+    enum WhoamiOutput: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    func run() async throws {
+        let report = try await Self.report(session: aws.session())
+        switch output {
+        case .text: Terminal.writeStdout(report.text)
+        case .json: Terminal.writeStdout(report.json + "\n")
+        }
+    }
+
+    /// Resolves credentials (naming every source tried when none works), then asks STS who they are.
+    static func report(session: AWSSession) async throws -> WhoamiReport {
+        let credentials: AWSCredentials
+        do {
+            credentials = try await session.credentials.credentials()
+        } catch let error as NoCredentialsError {
+            throw error.drError
+        }
+        let endpoints: [(AWSService, ResolvedEndpoint)]
+        do {
+            endpoints = try AWSService.all.map { ($0, try session.endpoint(for: $0)) }
+        } catch let error as AWSConfigError {
+            throw error.drError
+        }
+        let identity: CallerIdentity
+        do {
+            identity = try await STSClient(config: try session.clientConfig(for: .sts)).getCallerIdentity()
+        } catch let error as AWSError {
+            throw error.drError
+        } catch let error as NoCredentialsError {
+            throw error.drError
+        }
+        return WhoamiReport(
+            account: identity.account, arn: identity.arn, userId: identity.userId,
+            credentialSource: await session.credentials.source() ?? "unknown",
+            accessKey: WhoamiReport.maskedKey(credentials.accessKeyId),
+            temporary: credentials.sessionToken != nil,
+            expiration: credentials.expiration.map { RFC3339.format($0) },
+            profile: session.configuration.profileName,
+            region: session.region,
+            regionSource: session.regionSource,
+            endpoints: endpoints.map { .init(service: $0.0.serviceID, url: $0.1.url.absoluteString, signingRegion: $0.1.signingRegion, source: $0.1.source) })
+    }
+}
+
+/// What `dr aws whoami` prints.
+struct WhoamiReport: Encodable {
+    struct Endpoint: Encodable {
+        var service: String
+        var url: String
+        var signingRegion: String
+        var source: String
+    }
+    var account: String
+    var arn: String
+    var userId: String
+    var credentialSource: String
+    var accessKey: String
+    var temporary: Bool
+    var expiration: String?
+    var profile: String
+    var region: String
+    var regionSource: String
+    var endpoints: [Endpoint]
+
+    /// `****************WXYZ`, as `aws configure list` shows it.
+    static func maskedKey(_ id: String) -> String {
+        id.count <= 4 ? Redact.mask : String(repeating: "*", count: id.count - 4) + id.suffix(4)
+    }
+
+    var text: String {
+        var lines = [
+            "Account:            \(account)",
+            "Identity:           \(arn)",
+            "Credential source:  \(credentialSource)",
+            "Access key:         \(accessKey)" + (temporary ? " (temporary" + (expiration.map { ", expires \($0))" } ?? ")") : ""),
+            "Profile:            \(profile)",
+            "Region:             \(region) (from \(regionSource))",
+            "Endpoints:",
+        ]
+        let width = endpoints.map(\.service.count).max() ?? 0
+        for e in endpoints {
+            let signing = e.signingRegion == region ? "" : ", signed for \(e.signingRegion)"
+            lines.append("  \(e.service.padding(toLength: width, withPad: " ", startingAt: 0))  \(e.url)  (\(e.source)\(signing))")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}
