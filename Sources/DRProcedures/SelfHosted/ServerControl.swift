@@ -29,8 +29,21 @@ struct ServerControl {
     }
 
     /// Starts a server and waits (pg_ctl -w) until it accepts connections or gives up.
+    ///
+    /// pg_ctl's output goes to a file, not a pipe: the server it leaves running inherits the
+    /// descriptors pg_ctl had, and a pipe held open by a daemon would never reach end-of-file.
     func start(dataDirectory: String, logFile: String, timeout: Int) throws -> ProcessResult {
-        try run("pg_ctl", ["-D", dataDirectory, "-l", logFile, "-w", "-t", String(timeout), "start"])
+        let exe = bindir + "/pg_ctl"
+        guard FileManager.default.isExecutableFile(atPath: exe) else { return try run("pg_ctl", []) }
+        let outputFile = logFile + ".pg_ctl"
+        FileManager.default.createFile(atPath: outputFile, contents: nil)
+        OSUser.serverUser.map { $0.give(outputFile) }
+        defer { try? FileManager.default.removeItem(atPath: outputFile) }
+        let arguments = ["-D", dataDirectory, "-l", logFile, "-w", "-t", String(timeout), "start"]
+        let argv = OSUser.isRoot ? ["/usr/sbin/runuser", "-u", "postgres", "--", exe] + arguments : [exe] + arguments
+        let status = try Spawn.run(argv, outputFile: outputFile)
+        let text = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
+        return ProcessResult(status: status, stdout: text, stderr: "")
     }
 
     func stop(dataDirectory: String, mode: String = "fast") throws -> ProcessResult {
@@ -69,3 +82,4 @@ struct ServerControl {
         return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
     }
 }
+
