@@ -7,8 +7,9 @@ extension Manifest {
     /// PG* variables, pgpass and service files apply).
     ///
     /// Everything is read from one consistent snapshot: a leader connection opens a REPEATABLE
-    /// READ, READ ONLY transaction and exports its snapshot; `options.jobs` workers join it to
-    /// share the catalog queries (one per object kind) and the batched row counts with it.
+    /// READ, READ ONLY transaction and exports its snapshot; `options.jobs - 1` more connections,
+    /// opened at the same time as the leader's, join it to share the catalog queries (one per
+    /// object kind) and the batched row counts with it.
     /// Cancelling the calling task cancels every running query (it throws `DRError.interrupted`).
     ///
     /// Throws `DRError` — `.badInput` when the database cannot be reached or read (the message
@@ -23,29 +24,73 @@ extension Manifest {
     }
 }
 
-/// One capture: the leader's snapshot, the row counters, and the catalog read.
+/// One capture: the leader's snapshot, the helpers that join it, and the shared job queue.
+///
+/// The connections are opened concurrently. The helpers start on the catalog queries as soon
+/// as the leader has exported its snapshot; the leader lists the tables, queues their count
+/// batches ahead of the remaining catalog queries, and takes the biggest one itself.
 private struct ManifestCapture {
     let pool: ReaderPool
 
     func run() async throws -> Manifest {
         let capturedAt = RFC3339.format(Date())
-        let leader = try await offloadBlocking { try pool.open() }
-        defer { leader.close() }
+        let queue = JobQueue(SnapshotWorkers.catalogJobs)
+        let handoff = SnapshotHandoff()
+        let workers = SnapshotWorkers(pool: pool, queue: queue)
+        let helpers = max(0, pool.options.jobs - 1)
 
-        let server = try await offloadBlocking { try identity(of: leader) }
-        let (snapshot, tables) = try await offloadBlocking { () -> (String, [CountableTable]) in
-            let snapshot = try pool.run(on: leader) { try $0.beginExportedSnapshot() }
-            let tables = try pool.run(on: leader) { try countableTables(on: $0) }
-            return (snapshot, tables)
+        let whole = try await withThrowingTaskGroup(of: CapturePart.self) { group in
+            group.addTask { try await offloadBlocking { try lead(workers, handoff) } }
+            for _ in 0..<helpers {
+                group.addTask { try await offloadBlocking { try help(workers, handoff) } }
+            }
+            var whole = CapturePart()
+            do {
+                for try await part in group { whole.merge(part) }
+            } catch {
+                pool.cancelAll(interrupt: false)
+                handoff.fail()
+                queue.close()
+                throw error
+            }
+            return whole
         }
-
-        let jobs = SnapshotWorkers.jobs(tables: tables, maxTables: pool.options.tablesPerBatch)
-        let part = try await SnapshotWorkers(pool: pool, snapshot: snapshot).run(jobs, leader: leader)
-        try? leader.rollback()
-        var objects = part.objects
+        guard let server = whole.server else { throw CancellationError() }
+        var objects = whole.objects
         for kind in ObjectKind.allCases where objects[kind.rawValue] == nil { objects[kind.rawValue] = [:] }
-        let objectsFound = objects, rowCounts = part.counts
-        return Manifest(capturedAt: capturedAt, server: server, objects: objectsFound, rowCounts: rowCounts)
+        return Manifest(capturedAt: capturedAt, server: server, objects: objects, rowCounts: whole.counts)
+    }
+
+    /// The leader: exports the snapshot, queues the counts, then works the queue like the helpers.
+    private func lead(_ workers: SnapshotWorkers, _ handoff: SnapshotHandoff) throws -> CapturePart {
+        do {
+            let leader = try pool.open()
+            defer { leader.close() }
+            let server = try identity(of: leader)
+            handoff.publish(try pool.run(on: leader) { try $0.beginExportedSnapshot() })
+            let tables = try pool.run(on: leader) { try countableTables(on: $0) }
+            workers.queue.addFirst(SnapshotWorkers.countJobs(tables: tables, maxTables: pool.options.tablesPerBatch))
+            workers.queue.close()
+            var part = try workers.work(on: leader)
+            part.server = server
+            try? leader.rollback()
+            return part
+        } catch {
+            // Release the helpers: they stop, and this error is the one reported.
+            handoff.fail()
+            workers.queue.close()
+            throw error
+        }
+    }
+
+    /// A helper: connects while the leader does, joins its snapshot, and works the queue.
+    private func help(_ workers: SnapshotWorkers, _ handoff: SnapshotHandoff) throws -> CapturePart {
+        let conn = try pool.open()
+        defer { conn.close() }
+        guard let snapshot = handoff.wait() else { return CapturePart() }
+        try pool.run(on: conn) { try $0.joinSnapshot(snapshot) }
+        defer { try? conn.rollback() }
+        return try workers.work(on: conn)
     }
 
     private func identity(of conn: PGConnection) throws -> ServerIdentity {
@@ -58,9 +103,35 @@ private struct ManifestCapture {
     }
 
     private func countableTables(on conn: PGConnection) throws -> [CountableTable] {
-        try conn.query(CatalogQueries.countableTables, timeout: pool.clientTimeout).rows.compactMap { row in
-            guard let name = row[0], let schema = row[1], let table = row[2] else { return nil }
-            return CountableTable(name: name, schema: schema, table: table, bytes: Int64(row[3] ?? "0") ?? 0)
+        var tables: [CountableTable] = []
+        try conn.forEachRow(CatalogQueries.countableTables, timeout: pool.clientTimeout) { row in
+            guard let name = row[0], let schema = row[1], let table = row[2] else { return }
+            tables.append(CountableTable(name: name, schema: schema, table: table, bytes: Int64(row[3] ?? "0") ?? 0))
+        }
+        return tables
+    }
+}
+
+/// Hands the leader's snapshot id to the helpers, who wait for it (on their own threads).
+final class SnapshotHandoff: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var id: String?
+    private var failed = false
+
+    func publish(_ snapshot: String) {
+        condition.withLock { id = snapshot; condition.broadcast() }
+    }
+
+    /// The leader could not export a snapshot: waiting helpers give up.
+    func fail() {
+        condition.withLock { failed = true; condition.broadcast() }
+    }
+
+    /// The snapshot id, or nil once the leader has failed.
+    func wait() -> String? {
+        condition.withLock {
+            while id == nil, !failed { condition.wait() }
+            return failed ? nil : id
         }
     }
 }

@@ -22,6 +22,14 @@ enum CaptureJob: Sendable {
 struct CapturePart: Sendable {
     var objects: [String: [String: ObjectProperties]] = [:]
     var counts: [String: Int64] = [:]
+    /// Set by the leader.
+    var server: ServerIdentity?
+
+    mutating func merge(_ other: CapturePart) {
+        objects.merge(other.objects) { a, _ in a }
+        counts.merge(other.counts) { a, _ in a }
+        if server == nil { server = other.server }
+    }
 }
 
 /// Runs a capture's jobs over several connections that all read one exported snapshot.
@@ -31,77 +39,54 @@ struct CapturePart: Sendable {
 /// a batch of their own. Catalog queries and count batches share one queue that the
 /// connections drain, which keeps them evenly busy.
 struct SnapshotWorkers {
-    /// A batch closes once it holds `maxTables` tables or this many bytes of table.
-    static let maxBytesPerBatch: Int64 = 64 << 20
+    /// A batch closes once it holds `maxTables` tables or this much estimated work: a table's
+    /// bytes plus `perTableCost` for opening and planning it (on a cold connection that costs
+    /// about as much as scanning 64 kB). Small enough that the biggest batches spread over the
+    /// connections rather than leaving one counting while the others wait.
+    static let maxCostPerBatch: Int64 = 16 << 20
+    static let perTableCost: Int64 = 64 << 10
 
     static func batches(_ tables: [CountableTable], maxTables: Int) -> [[CountableTable]] {
         var batches: [[CountableTable]] = []
         var current: [CountableTable] = []
-        var bytes: Int64 = 0
+        var cost: Int64 = 0
         // Largest first, so the long counts start early and small batches fill in behind.
         for table in tables.sorted(by: { ($0.bytes, $1.name) > ($1.bytes, $0.name) }) {
-            if !current.isEmpty, current.count >= max(1, maxTables) || bytes + table.bytes > maxBytesPerBatch {
+            let tableCost = max(0, table.bytes) + perTableCost
+            if !current.isEmpty, current.count >= max(1, maxTables) || cost + tableCost > maxCostPerBatch {
                 batches.append(current)
                 current = []
-                bytes = 0
+                cost = 0
             }
             current.append(table)
-            bytes += table.bytes
+            cost += tableCost
         }
         if !current.isEmpty { batches.append(current) }
         return batches
     }
 
-    /// The jobs in the order they are taken: the biggest count first, then the heaviest
-    /// catalog queries, then the rest.
-    static func jobs(tables: [CountableTable], maxTables: Int) -> [CaptureJob] {
-        var counts = batches(tables, maxTables: maxTables).map(CaptureJob.count)
+    /// The catalog queries, heaviest first (they are queued before the tables are known).
+    static var catalogJobs: [CaptureJob] {
         let heavy: [ObjectKind] = [.index, .column, .constraint, .table]
-        var jobs: [CaptureJob] = []
-        if !counts.isEmpty { jobs.append(counts.removeFirst()) }
-        jobs += heavy.map(CaptureJob.catalog)
-        jobs += counts
-        jobs += ObjectKind.allCases.filter { !heavy.contains($0) }.map(CaptureJob.catalog)
-        return jobs
+        return heavy.map(CaptureJob.catalog) + ObjectKind.allCases.filter { !heavy.contains($0) }.map(CaptureJob.catalog)
+    }
+
+    /// The count batches, biggest first.
+    static func countJobs(tables: [CountableTable], maxTables: Int) -> [CaptureJob] {
+        batches(tables, maxTables: maxTables).map(CaptureJob.count)
+    }
+
+    /// Every job in the order one connection alone would take them: the biggest count first,
+    /// then the heaviest catalog queries, then the rest.
+    static func jobs(tables: [CountableTable], maxTables: Int) -> [CaptureJob] {
+        countJobs(tables: tables, maxTables: maxTables) + catalogJobs
     }
 
     let pool: ReaderPool
-    let snapshot: String
+    let queue: JobQueue
 
-    /// Runs every job: on `leader` (already in the snapshot's transaction) and on up to
-    /// `jobs - 1` more connections that join the snapshot.
-    func run(_ jobs: [CaptureJob], leader: PGConnection) async throws -> CapturePart {
-        let queue = JobQueue(jobs)
-        let helpers = min(pool.options.jobs - 1, max(0, jobs.count - 1))
-        return try await withThrowingTaskGroup(of: CapturePart.self) { group in
-            group.addTask { try await offloadBlocking { try self.work(queue, on: leader) } }
-            for _ in 0..<helpers {
-                group.addTask {
-                    try await offloadBlocking {
-                        let conn = try pool.open()
-                        defer { conn.close() }
-                        try pool.run(on: conn) { try $0.joinSnapshot(snapshot) }
-                        defer { try? conn.rollback() }
-                        return try self.work(queue, on: conn)
-                    }
-                }
-            }
-            var whole = CapturePart()
-            do {
-                for try await part in group {
-                    whole.objects.merge(part.objects) { a, _ in a }
-                    whole.counts.merge(part.counts) { a, _ in a }
-                }
-            } catch {
-                pool.cancelAll(interrupt: false)
-                throw error
-            }
-            return whole
-        }
-    }
-
-    /// One connection: takes jobs until none is left.
-    private func work(_ queue: JobQueue, on conn: PGConnection) throws -> CapturePart {
+    /// One connection (already in the snapshot's transaction): takes jobs until none is left.
+    func work(on conn: PGConnection) throws -> CapturePart {
         var part = CapturePart()
         while let job = queue.next() {
             switch job {
@@ -118,35 +103,61 @@ struct SnapshotWorkers {
         let sql = try batch.enumerated().map { i, t in
             "SELECT \(i), count(*) FROM ONLY \(try conn.quoteIdentifier(t.schema)).\(try conn.quoteIdentifier(t.table))"
         }.joined(separator: " UNION ALL ")
-        let result = try pool.run(on: conn) { try $0.query(sql, timeout: pool.clientTimeout) }
-        for row in result.rows {
-            guard let i = row[0].flatMap({ Int($0) }), let n = row[1].flatMap({ Int64($0) }), batch.indices.contains(i) else { continue }
-            counts[batch[i].name] = n
+        _ = try pool.run(on: conn) {
+            try $0.forEachRow(sql, timeout: pool.clientTimeout) { row in
+                guard let i = row[0].flatMap({ Int($0) }), let n = row[1].flatMap({ Int64($0) }), batch.indices.contains(i) else { return }
+                counts[batch[i].name] = n
+            }
         }
     }
 
+    /// One catalog query, its rows turned into objects as libpq hands them over.
     private func readCatalog(_ kind: ObjectKind, on conn: PGConnection) throws -> [String: ObjectProperties] {
-        let result = try pool.run(on: conn) { try $0.query(CatalogQueries.sql(for: kind), timeout: pool.clientTimeout) }
         var byName: [String: ObjectProperties] = [:]
-        byName.reserveCapacity(result.rows.count)
-        for row in result.rows {
-            guard let name = row.first ?? nil else { continue }
-            var properties: ObjectProperties = [:]
-            for (column, value) in zip(result.columns.dropFirst(), row.dropFirst()) {
-                if let value, !value.isEmpty { properties[column] = value }
+        _ = try pool.run(on: conn) {
+            try $0.forEachRow(CatalogQueries.sql(for: kind), timeout: pool.clientTimeout) { row in
+                guard let name = row[0] else { return }
+                var properties: ObjectProperties = [:]
+                for c in 1..<row.count where !row.isNullOrEmpty(c) {
+                    properties[row.columns[c]] = row[c]
+                }
+                byName[name] = properties
             }
-            byName[name] = properties
         }
         return byName
     }
 }
 
-/// The jobs still to do, taken one at a time by the connections.
+/// The jobs still to do, taken one at a time by the connections. More can be queued until
+/// `close()`; until then a connection that finds it empty waits (on its own thread).
 final class JobQueue: @unchecked Sendable {
-    private let lock = NSLock()
+    private let condition = NSCondition()
+    /// Next job last.
     private var jobs: [CaptureJob]
+    private var closed = false
 
-    init(_ jobs: [CaptureJob]) { self.jobs = jobs.reversed() }
+    init(_ jobs: [CaptureJob], closed: Bool = false) {
+        self.jobs = jobs.reversed()
+        self.closed = closed
+    }
 
-    func next() -> CaptureJob? { lock.withLock { jobs.popLast() } }
+    /// Queues `more` ahead of the jobs already waiting, in their order.
+    func addFirst(_ more: [CaptureJob]) {
+        condition.withLock {
+            jobs.append(contentsOf: more.reversed())
+            condition.broadcast()
+        }
+    }
+
+    /// No more jobs will come: once the queue is empty, `next()` returns nil.
+    func close() {
+        condition.withLock { closed = true; condition.broadcast() }
+    }
+
+    func next() -> CaptureJob? {
+        condition.withLock {
+            while jobs.isEmpty, !closed { condition.wait() }
+            return jobs.popLast()
+        }
+    }
 }
