@@ -24,25 +24,25 @@ extension Manifest {
     }
 }
 
-/// One capture: the leader's snapshot, the helpers that join it, and the shared job queue.
+/// One capture: the leader's snapshot, the helpers that join it, and the job queue.
 ///
-/// The connections are opened concurrently. The helpers start on the catalog queries as soon
-/// as the leader has exported its snapshot; the leader lists the tables, queues their count
-/// batches ahead of the remaining catalog queries, and takes the biggest one itself.
+/// The connections are opened concurrently. The helpers start on the shared catalog queries
+/// as soon as the leader has exported its snapshot; the leader lists the relations and deals
+/// them out (see `SnapshotWorkers`), then works through its own share like the others.
 private struct ManifestCapture {
     let pool: ReaderPool
 
     func run() async throws -> Manifest {
         let capturedAt = RFC3339.format(Date())
-        let queue = JobQueue(SnapshotWorkers.catalogJobs)
+        let connections = max(1, pool.options.jobs)
+        let queue = JobQueue(shared: SnapshotWorkers.sharedCatalogJobs, connections: connections)
         let handoff = SnapshotHandoff()
         let workers = SnapshotWorkers(pool: pool, queue: queue)
-        let helpers = max(0, pool.options.jobs - 1)
 
         let whole = try await withThrowingTaskGroup(of: CapturePart.self) { group in
             group.addTask { try await offloadBlocking { try lead(workers, handoff) } }
-            for _ in 0..<helpers {
-                group.addTask { try await offloadBlocking { try help(workers, handoff) } }
+            for k in 1..<connections {
+                group.addTask { try await offloadBlocking { try help(k, workers, handoff) } }
             }
             var whole = CapturePart()
             do {
@@ -61,17 +61,19 @@ private struct ManifestCapture {
         return Manifest(capturedAt: capturedAt, server: server, objects: objects, rowCounts: whole.counts)
     }
 
-    /// The leader: exports the snapshot, queues the counts, then works the queue like the helpers.
+    /// The leader (connection 0): exports the snapshot, deals out the relations, then works
+    /// through its share like the helpers.
     private func lead(_ workers: SnapshotWorkers, _ handoff: SnapshotHandoff) throws -> CapturePart {
         do {
             let leader = try pool.open()
             defer { leader.close() }
             let server = try identity(of: leader)
             handoff.publish(try pool.run(on: leader) { try $0.beginExportedSnapshot() })
-            let tables = try pool.run(on: leader) { try countableTables(on: $0) }
-            workers.queue.addFirst(SnapshotWorkers.countJobs(tables: tables, maxTables: pool.options.tablesPerBatch))
+            let relations = try pool.run(on: leader) { try listRelations(on: $0) }
+            workers.queue.deal(SnapshotWorkers.assign(relations, connections: pool.options.jobs,
+                                                      maxTables: pool.options.tablesPerBatch))
             workers.queue.close()
-            var part = try workers.work(on: leader)
+            var part = try workers.work(as: 0, on: leader)
             part.server = server
             try? leader.rollback()
             return part
@@ -83,14 +85,14 @@ private struct ManifestCapture {
         }
     }
 
-    /// A helper: connects while the leader does, joins its snapshot, and works the queue.
-    private func help(_ workers: SnapshotWorkers, _ handoff: SnapshotHandoff) throws -> CapturePart {
+    /// Helper `k`: connects while the leader does, joins its snapshot, and works the queue.
+    private func help(_ k: Int, _ workers: SnapshotWorkers, _ handoff: SnapshotHandoff) throws -> CapturePart {
         let conn = try pool.open()
         defer { conn.close() }
         guard let snapshot = handoff.wait() else { return CapturePart() }
         try pool.run(on: conn) { try $0.joinSnapshot(snapshot) }
         defer { try? conn.rollback() }
-        return try workers.work(on: conn)
+        return try workers.work(as: k, on: conn)
     }
 
     private func identity(of conn: PGConnection) throws -> ServerIdentity {
@@ -102,13 +104,15 @@ private struct ManifestCapture {
                               version: (row?[0] ?? nil) ?? "", systemIdentifier: systemIdentifier)
     }
 
-    private func countableTables(on conn: PGConnection) throws -> [CountableTable] {
-        var tables: [CountableTable] = []
-        try conn.forEachRow(CatalogQueries.countableTables, timeout: pool.clientTimeout) { row in
-            guard let name = row[0], let schema = row[1], let table = row[2] else { return }
-            tables.append(CountableTable(name: name, schema: schema, table: table, bytes: Int64(row[3] ?? "0") ?? 0))
+    private func listRelations(on conn: PGConnection) throws -> [ListedRelation] {
+        var relations: [ListedRelation] = []
+        try conn.forEachRow(CatalogQueries.relations, timeout: pool.clientTimeout) { row in
+            guard let oid = row[0], let name = row[1], let schema = row[2], let table = row[3] else { return }
+            relations.append(ListedRelation(
+                oid: oid, table: CountableTable(name: name, schema: schema, table: table, bytes: Int64(row[4] ?? "0") ?? 0),
+                countable: row[5] == "t"))
         }
-        return tables
+        return relations
     }
 }
 
