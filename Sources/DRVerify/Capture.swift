@@ -40,7 +40,7 @@ private struct ManifestCapture {
         let workers = SnapshotWorkers(pool: pool, queue: queue)
 
         let whole = try await withThrowingTaskGroup(of: CapturePart.self) { group in
-            group.addTask { try await offloadBlocking { try lead(workers, handoff) } }
+            group.addTask { try await offloadBlocking { try lead(workers, handoff, connections: connections) } }
             for k in 1..<connections {
                 group.addTask { try await offloadBlocking { try help(k, workers, handoff) } }
             }
@@ -63,7 +63,7 @@ private struct ManifestCapture {
 
     /// The leader (connection 0): exports the snapshot, deals out the relations, then works
     /// through its share like the helpers.
-    private func lead(_ workers: SnapshotWorkers, _ handoff: SnapshotHandoff) throws -> CapturePart {
+    private func lead(_ workers: SnapshotWorkers, _ handoff: SnapshotHandoff, connections: Int) throws -> CapturePart {
         do {
             let leader = try pool.open()
             defer { leader.close() }
@@ -75,6 +75,9 @@ private struct ManifestCapture {
             workers.queue.close()
             var part = try workers.work(as: 0, on: leader)
             part.server = server
+            // The exported snapshot lives only as long as this transaction: keep it open
+            // until every helper has joined it (or given up).
+            handoff.waitForHelpers(connections - 1)
             try? leader.rollback()
             return part
         } catch {
@@ -87,10 +90,20 @@ private struct ManifestCapture {
 
     /// Helper `k`: connects while the leader does, joins its snapshot, and works the queue.
     private func help(_ k: Int, _ workers: SnapshotWorkers, _ handoff: SnapshotHandoff) throws -> CapturePart {
-        let conn = try pool.open()
+        let joined: PGConnection? = try {
+            defer { handoff.helperArrived() }
+            let conn = try pool.open()
+            guard let snapshot = handoff.wait() else { conn.close(); return nil }
+            do {
+                try pool.run(on: conn) { try $0.joinSnapshot(snapshot) }
+            } catch {
+                conn.close()
+                throw error
+            }
+            return conn
+        }()
+        guard let conn = joined else { return CapturePart() }
         defer { conn.close() }
-        guard let snapshot = handoff.wait() else { return CapturePart() }
-        try pool.run(on: conn) { try $0.joinSnapshot(snapshot) }
         defer { try? conn.rollback() }
         return try workers.work(as: k, on: conn)
     }
@@ -129,6 +142,18 @@ final class SnapshotHandoff: @unchecked Sendable {
     /// The leader could not export a snapshot: waiting helpers give up.
     func fail() {
         condition.withLock { failed = true; condition.broadcast() }
+    }
+
+    private var arrived = 0
+
+    /// A helper has joined the snapshot, or will not.
+    func helperArrived() {
+        condition.withLock { arrived += 1; condition.broadcast() }
+    }
+
+    /// Waits until `count` helpers have joined the snapshot or given up.
+    func waitForHelpers(_ count: Int) {
+        condition.withLock { while arrived < count { condition.wait() } }
     }
 
     /// The snapshot id, or nil once the leader has failed.
