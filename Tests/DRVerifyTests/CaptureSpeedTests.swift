@@ -114,4 +114,27 @@ final class CaptureSpeedTests: XCTestCase {
         XCTAssertNotNil(queue.next(for: 0))
         XCTAssertNil(queue.next(for: 0))
     }
+
+    /// The leader keeps its snapshot's transaction open until every helper has joined it or
+    /// given up (a helper joining an ended transaction gets "invalid snapshot identifier").
+    func testLeaderWaitsForEveryHelperToJoin() {
+        let handoff = SnapshotHandoff()
+        let finished = NSCondition()
+        nonisolated(unsafe) var leaderDone = false
+        Thread.detachNewThread {
+            handoff.waitForHelpers(2)
+            finished.withLock { leaderDone = true; finished.broadcast() }
+        }
+        handoff.publish("snap")
+        XCTAssertEqual(handoff.wait(), "snap")
+        handoff.helperArrived()
+        Thread.sleep(forTimeInterval: 0.1)
+        XCTAssertFalse(finished.withLock { leaderDone })
+        handoff.helperArrived()
+        let deadline = Date().addingTimeInterval(5)
+        finished.withLock { while !leaderDone, finished.wait(until: deadline) {} }
+        XCTAssertTrue(finished.withLock { leaderDone })
+        handoff.fail()
+        XCTAssertNil(handoff.wait())
+    }
 }
