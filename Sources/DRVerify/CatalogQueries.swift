@@ -1,5 +1,6 @@
 /// The catalog queries, one per object kind, each returning every object of its kind at once
-/// (never one query per object). The first column, `name`, is the object's identity, quoted
+/// (never one query per object; the relation-bound kinds run once per connection, each for the
+/// relations that connection counts — see `SnapshotWorkers`). The first column, `name`, is the object's identity, quoted
 /// by the server (`format('%I...')`) so that names compare exactly whatever their case,
 /// quotes or spaces; every other column is a property, named by its alias.
 ///
