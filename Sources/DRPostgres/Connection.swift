@@ -82,6 +82,36 @@ public final class PGConnection: @unchecked Sendable {
     /// With a `timeout`, the query is cancelled once it has run that long.
     @discardableResult
     public func query(_ sql: String, _ parameters: [String?] = [], timeout: Double? = nil) throws -> PGResult {
+        var result: PGResult?
+        try run(sql, parameters, timeout: timeout) { res in result = PGResult(res) }
+        return result ?? PGResult(rows: [], columns: [])
+    }
+
+    /// Runs one statement like `query`, but hands its rows to `body` one at a time, straight from
+    /// libpq's buffer, instead of copying them all into a `PGResult` first: for large catalog
+    /// reads that turn each row into something else at once. A `PGRow` is valid only during
+    /// the call that receives it. Returns the result's column names.
+    @discardableResult
+    public func forEachRow(_ sql: String, _ parameters: [String?] = [], timeout: Double? = nil,
+                           _ body: (PGRow) throws -> Void) throws -> [String] {
+        var columns: [String] = []
+        var failure: Error?
+        try run(sql, parameters, timeout: timeout) { res in
+            let ncols = PQnfields(res)
+            columns = (0..<ncols).map { String(cString: PQfname(res, $0)) }
+            do {
+                for r in 0..<PQntuples(res) { try body(PGRow(res: res, row: r, columns: columns)) }
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        return columns
+    }
+
+    /// Sends one statement, waits for it (cancelling it at the deadline), passes its first
+    /// tuple-bearing result to `first` before clearing it, and drains every other result.
+    private func run(_ sql: String, _ parameters: [String?], timeout: Double?, first: (OpaquePointer) -> Void) throws {
         guard let conn else { throw PostgresError(code: .connectionFailed, message: "The connection is closed.") }
         let sent: Int32 = parameters.withOptionalCStringArray { params in
             PQsendQueryParams(conn, sql, Int32(parameters.count), nil, params, nil, nil, 0)
@@ -91,13 +121,14 @@ public final class PGConnection: @unchecked Sendable {
         }
         try waitForResult(timeout: timeout, sql: sql)
 
-        var first: PGResult?
+        var seen = false
         var failure: PostgresError?
         while let res = PQgetResult(conn) {
             defer { PQclear(res) }
             switch PQresultStatus(res) {
             case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-                if first == nil { first = PGResult(res) }
+                if !seen, failure == nil { first(res) }
+                seen = true
             default:
                 if failure == nil {
                     let state = PQresultErrorField(res, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
@@ -108,7 +139,6 @@ public final class PGConnection: @unchecked Sendable {
             }
         }
         if let failure { throw failure }
-        return first ?? PGResult(rows: [], columns: [])
     }
 
     /// Polls the socket until the result is ready, cancelling the query at the deadline.
@@ -197,30 +227,52 @@ public struct PGResult: Sendable {
 
     init(_ res: OpaquePointer) {
         let nrows = PQntuples(res), ncols = PQnfields(res)
-        columns = (0..<ncols).map { String(cString: PQfname(res, $0)) }
+        let columns: [String] = (0..<ncols).map { String(cString: PQfname(res, $0)) }
         var rows: [[String?]] = []
         rows.reserveCapacity(Int(nrows))
         for r in 0..<nrows {
-            var row: [String?] = []
-            row.reserveCapacity(Int(ncols))
-            for c in 0..<ncols {
-                if PQgetisnull(res, r, c) == 1 {
-                    row.append(nil)
-                } else {
-                    let len = Int(PQgetlength(res, r, c))
-                    let ptr = PQgetvalue(res, r, c)!
-                    row.append(ptr.withMemoryRebound(to: UInt8.self, capacity: len) {
-                        String(decoding: UnsafeBufferPointer(start: $0, count: len), as: UTF8.self)
-                    })
-                }
-            }
-            rows.append(row)
+            let row = PGRow(res: res, row: r, columns: columns)
+            rows.append((0..<row.count).map { row[$0] })
         }
+        self.columns = columns
         self.rows = rows
     }
 
     /// The first column of the first row, if any.
     public var scalar: String? { rows.first?.first ?? nil }
+}
+
+/// One row of a result, read in place from libpq's buffer (see `PGConnection.forEachRow`).
+public struct PGRow {
+    private let res: OpaquePointer
+    private let row: Int32
+    /// The result's column names.
+    public let columns: [String]
+    /// The number of columns.
+    public var count: Int { columns.count }
+
+    init(res: OpaquePointer, row: Int32, columns: [String]) {
+        self.res = res
+        self.row = row
+        self.columns = columns
+    }
+
+    /// Column `column` as text, nil for NULL.
+    public subscript(column: Int) -> String? {
+        let c = Int32(column)
+        if PQgetisnull(res, row, c) == 1 { return nil }
+        let len = Int(PQgetlength(res, row, c))
+        let ptr = PQgetvalue(res, row, c)!
+        return ptr.withMemoryRebound(to: UInt8.self, capacity: len) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: len), as: UTF8.self)
+        }
+    }
+
+    /// True when column `column` is NULL or the empty string (without copying the text out).
+    public func isNullOrEmpty(_ column: Int) -> Bool {
+        let c = Int32(column)
+        return PQgetisnull(res, row, c) == 1 || PQgetlength(res, row, c) == 0
+    }
 }
 
 extension Array where Element == String {

@@ -6,13 +6,18 @@ extension PGConnection {
     /// Session settings for a reader: every transaction read-only, a server-side statement
     /// timeout, and an empty `search_path` so that catalog functions (`format_type`,
     /// `pg_get_expr`, `pg_get_viewdef`...) qualify every name the same way on every server.
-    public func configureReader(statementTimeout: Double?) throws {
+    /// With `parallelWorkersPerQuery`, also `max_parallel_workers_per_gather` (0: no parallel
+    /// workers — for readers that already spread their work over one connection per core,
+    /// where launching workers for each scan only adds process start-ups and contention).
+    public func configureReader(statementTimeout: Double?, parallelWorkersPerQuery: Int? = nil) throws {
         let milliseconds = statementTimeout.map { String(Int(($0 * 1000).rounded())) } ?? "0"
         try query("""
             SELECT set_config('default_transaction_read_only', 'on', false),
                    set_config('statement_timeout', $1, false),
-                   set_config('search_path', '', false)
-            """, [milliseconds])
+                   set_config('search_path', '', false),
+                   set_config('max_parallel_workers_per_gather',
+                              coalesce($2, current_setting('max_parallel_workers_per_gather')), false)
+            """, [milliseconds, parallelWorkersPerQuery.map { String(max(0, $0)) }])
     }
 
     /// Opens a REPEATABLE READ, READ ONLY transaction and exports its snapshot. Other

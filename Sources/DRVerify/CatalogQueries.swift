@@ -1,5 +1,6 @@
 /// The catalog queries, one per object kind, each returning every object of its kind at once
-/// (never one query per object). The first column, `name`, is the object's identity, quoted
+/// (never one query per object; the relation-bound kinds run once per connection, each for the
+/// relations that connection counts — see `SnapshotWorkers`). The first column, `name`, is the object's identity, quoted
 /// by the server (`format('%I...')`) so that names compare exactly whatever their case,
 /// quotes or spaces; every other column is a property, named by its alias.
 ///
@@ -30,7 +31,14 @@ enum CatalogQueries {
 
     static let relationJoin = "pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 
-    static func sql(for kind: ObjectKind) -> String {
+    /// The query of one kind. With `relationsIn`, a relation-bound kind's query reports only
+    /// on the relations whose oids `$1` lists — relations `relations` listed in the same
+    /// snapshot, so the schema and extension filters already hold for them and only the
+    /// relation kinds are checked again (the `pg_depend` anti-join costs ~5 ms a query).
+    static func sql(for kind: ObjectKind, relationsIn: Bool = false) -> String {
+        func relation(kinds: String) -> String {
+            relationsIn ? "c.relkind IN (\(kinds)) AND c.oid = ANY($1::pg_catalog.oid[])" : userRelation(kinds: kinds)
+        }
         switch kind {
         case .schema:
             return """
@@ -59,7 +67,7 @@ enum CatalogQueries {
                   CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS "partitionKey",
                   CASE WHEN c.relrowsecurity AND c.relforcerowsecurity THEN 'enabled, forced'
                        WHEN c.relrowsecurity THEN 'enabled' END AS "rowSecurity"
-                FROM \(relationJoin) WHERE \(userRelation(kinds: "'r', 'p'"))
+                FROM \(relationJoin) WHERE \(relation(kinds: "'r', 'p'"))
                 """
         case .column:
             return """
@@ -77,7 +85,7 @@ enum CatalogQueries {
                 FROM pg_catalog.pg_attribute a JOIN \(relationJoin) ON c.oid = a.attrelid
                 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
                 LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-                WHERE a.attnum > 0 AND NOT a.attisdropped AND \(userRelation(kinds: "'r', 'p'"))
+                WHERE a.attnum > 0 AND NOT a.attisdropped AND \(relation(kinds: "'r', 'p'"))
                 """
         case .constraint:
             return """
@@ -89,7 +97,7 @@ enum CatalogQueries {
                   pg_get_constraintdef(k.oid) AS definition,
                   CASE WHEN k.convalidated THEN 'valid' ELSE 'not valid' END AS validity
                 FROM pg_catalog.pg_constraint k JOIN \(relationJoin) ON c.oid = k.conrelid
-                WHERE \(userRelation(kinds: "'r', 'p'"))
+                WHERE \(relation(kinds: "'r', 'p'"))
                 """
         case .index:
             return """
@@ -102,7 +110,7 @@ enum CatalogQueries {
                   CASE WHEN i.indisvalid THEN 'valid' ELSE 'invalid' END AS validity
                 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
                 JOIN \(relationJoin) ON c.oid = i.indrelid
-                WHERE \(userRelation(kinds: "'r', 'p', 'm'"))
+                WHERE \(relation(kinds: "'r', 'p', 'm'"))
                 """
         case .sequence:
             return """
@@ -158,7 +166,7 @@ enum CatalogQueries {
                   CASE t.tgenabled WHEN 'O' THEN 'enabled' WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica'
                     WHEN 'A' THEN 'always' END AS enabled
                 FROM pg_catalog.pg_trigger t JOIN \(relationJoin) ON c.oid = t.tgrelid
-                WHERE NOT t.tgisinternal AND \(userRelation(kinds: "'r', 'p', 'v', 'm', 'f'"))
+                WHERE NOT t.tgisinternal AND \(relation(kinds: "'r', 'p', 'v', 'm', 'f'"))
                 """
         case .enum:
             return """
@@ -206,19 +214,27 @@ enum CatalogQueries {
                   pg_get_expr(p.polqual, p.polrelid) AS "using",
                   pg_get_expr(p.polwithcheck, p.polrelid) AS "withCheck"
                 FROM pg_catalog.pg_policy p JOIN \(relationJoin) ON c.oid = p.polrelid
-                WHERE \(userRelation(kinds: "'r', 'p'"))
+                WHERE \(relation(kinds: "'r', 'p'"))
                 """
         }
     }
 
-    /// Every table that holds rows of its own (partitioned parents hold none), with what the
-    /// row counter needs: unquoted names for libpq quoting, and the size to balance batches
-    /// (the planner's estimate, `relpages`: free to read, unlike a stat of every file).
-    static let countableTables = """
-        SELECT format('%I.%I', n.nspname, c.relname) AS name, n.nspname, c.relname,
-               c.relpages::bigint * 8192 AS bytes, c.relpersistence = 'u' AS unlogged
-        FROM \(relationJoin) WHERE \(userRelation(kinds: "'r'"))
-        ORDER BY bytes DESC, 1
+    /// The kinds whose objects belong to one relation (`c` in their query), read per connection
+    /// for the relations that connection also counts: the catalog functions they call
+    /// (`pg_get_indexdef`, `pg_get_expr`...) open each relation, and a connection that has
+    /// already opened it to count its rows finds it in its relation cache.
+    static let relationBound: [ObjectKind] = [.index, .column, .constraint, .table, .trigger, .policy]
+
+    /// Every user relation a relation-bound query can report on (tables, partitioned tables,
+    /// materialized views, views, foreign tables), with what the row counter needs: unquoted
+    /// names for libpq quoting, and the size to balance the work (the planner's estimate,
+    /// `relpages`: free to read, unlike a stat of every file). Only ordinary tables (`r`) hold
+    /// rows of their own; partitioned parents hold none.
+    static let relations = """
+        SELECT c.oid::text, format('%I.%I', n.nspname, c.relname) AS name, n.nspname, c.relname,
+               c.relpages::bigint * 8192 AS bytes, c.relkind = 'r' AS countable
+        FROM \(relationJoin) WHERE \(userRelation(kinds: "'r', 'p', 'm', 'v', 'f'"))
+        ORDER BY bytes DESC, 2
         """
 
     /// Identity of the server: version and, where the role may read it, the cluster's system id.

@@ -95,6 +95,12 @@ extension Manifest {
 
     /// Decodes manifest JSON; `source` names it in errors.
     public static func decode(_ data: Data, source: String = "the manifest") throws -> Manifest {
+        // The fast path reads a well-formed manifest directly; anything it does not
+        // understand goes through JSONDecoder, which also words the errors.
+        if let manifest = data.withUnsafeBytes({ ManifestReader.read($0.bindMemory(to: UInt8.self)) }) {
+            try checkHeader(format: manifest.format, version: manifest.version, source: source)
+            return manifest
+        }
         struct Header: Decodable { var format: String?; var version: Int? }
         let header: Header
         do {
@@ -102,16 +108,21 @@ extension Manifest {
         } catch {
             throw DRError.badInput("\(source) is not a dr verify manifest: it is not a JSON object. Give a file written by `dr verify capture --out FILE`.")
         }
-        guard header.format == formatName, let version = header.version else {
-            throw DRError.badInput("\(source) is not a dr verify manifest: it lacks \"format\": \"\(formatName)\". Give a file written by `dr verify capture --out FILE`.")
-        }
-        guard version == formatVersion else {
-            throw DRError.badInput("\(source) was written in manifest format \(version), but this dr (\(ToolInfo.version)) reads format \(formatVersion) only. Capture a new manifest with this version (`dr verify capture`), or verify with the dr version that wrote it.")
-        }
+        try checkHeader(format: header.format, version: header.version, source: source)
         do {
             return try JSONDecoder().decode(Manifest.self, from: data)
         } catch {
             throw DRError.badInput("\(source) is a damaged dr verify manifest (\(Self.reason(error))). Capture it again with `dr verify capture`.")
+        }
+    }
+
+    /// Refuses a document that is not a dr manifest, or one in a format version this build does not read.
+    private static func checkHeader(format: String?, version: Int?, source: String) throws {
+        guard format == formatName, let version else {
+            throw DRError.badInput("\(source) is not a dr verify manifest: it lacks \"format\": \"\(formatName)\". Give a file written by `dr verify capture --out FILE`.")
+        }
+        guard version == formatVersion else {
+            throw DRError.badInput("\(source) was written in manifest format \(version), but this dr (\(ToolInfo.version)) reads format \(formatVersion) only. Capture a new manifest with this version (`dr verify capture`), or verify with the dr version that wrote it.")
         }
     }
 

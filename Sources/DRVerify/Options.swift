@@ -12,7 +12,7 @@ public struct CaptureOptions: Sendable {
     /// Seconds to wait for a connection.
     public var connectTimeout: Int
     /// At most this many tables are counted by one statement (`SELECT count(*) ... UNION ALL ...`).
-    public var tablesPerBatch: Int = 250
+    public var tablesPerBatch: Int = 100
 
     public static var defaultJobs: Int { min(max(ProcessInfo.processInfo.activeProcessorCount, 2), 8) }
 

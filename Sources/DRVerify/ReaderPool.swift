@@ -27,7 +27,10 @@ final class ReaderPool: @unchecked Sendable {
         } catch let error as PostgresError {
             throw VerifyErrors.connection(error, conninfo: conninfo)
         }
-        try run(on: conn) { try $0.configureReader(statementTimeout: self.options.statementTimeout) }
+        // With several connections (one per core by default) the counts are already spread
+        // over the cores: parallel workers per scan would only compete with them.
+        let parallel: Int? = options.jobs > 1 ? 0 : nil
+        try run(on: conn) { try $0.configureReader(statementTimeout: self.options.statementTimeout, parallelWorkersPerQuery: parallel) }
         if let canceller = conn.makeCanceller() {
             let lateCancel = lock.withLock { () -> Bool in
                 cancellers.append(canceller)
