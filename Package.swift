@@ -34,7 +34,7 @@ let package = Package(
                                               .product(name: "Logging", package: "swift-log")]),
 
         // Recovery procedures (RDS/ElastiCache/Route 53 backend and self-hosted PostgreSQL backend).
-        .target(name: "DRProcedures", dependencies: ["DRAWS", "DRVerify", "DRPostgres", "DRCore", "Yams",
+        .target(name: "DRProcedures", dependencies: ["DRAWS", "DRVerify", "DRPostgres", "DRCore", "CCrypto", "Yams",
                                                      .product(name: "Logging", package: "swift-log")]),
         .target(name: "DRRunbook", dependencies: ["DRProcedures", "DRCore", "Yams"]),
         .target(name: "DRCLI", dependencies: ["DRRunbook", "DRProcedures", "DRVerify", "DRAWS", "DRCore",

@@ -20,6 +20,16 @@ public struct DRCommand: AsyncParsableCommand {
             RunCommand.self,
             RunsCommand.self,
             AWSCommand.self,
+            TargetsCommand.self,
+            ArchiveCommand.self,
+            WalPushCommand.self,
+            WalFetchCommand.self,
+            SnapshotCommand.self,
+            CopyCommand.self,
+            RestoreCommand.self,
+            FailoverCommand.self,
+            TeardownCommand.self,
+            StatusCommand.self,
         ]
     )
 

@@ -147,15 +147,10 @@ public final class PGConnection: @unchecked Sendable {
         return PGCanceller(handle)
     }
 
-    /// Quotes a string literal with libpq's own rules (`'it''s'`), for the few statements that
-    /// take no bound parameters (`SET TRANSACTION SNAPSHOT`).
-    public func quoteLiteral(_ value: String) throws -> String {
+    /// Gives `body` the open libpq connection (for the escaping helpers in other files).
+    func withRawConnection<R>(_ body: (OpaquePointer) throws -> R) throws -> R {
         guard let conn else { throw PostgresError(code: .connectionFailed, message: "The connection is closed.") }
-        guard let q = PQescapeLiteral(conn, value, value.utf8.count) else {
-            throw PostgresError(code: .queryFailed, message: String(cString: PQerrorMessage(conn)))
-        }
-        defer { PQfreemem(q) }
-        return String(cString: q)
+        return try body(conn)
     }
 
     /// Quotes an identifier with libpq's own rules (`"My Table"`).

@@ -1,0 +1,36 @@
+import ArgumentParser
+import DRProcedures
+
+/// `dr archive setup TARGET [--apply]`.
+struct ArchiveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "archive", abstract: "Continuous WAL archiving for self-hosted PostgreSQL.",
+        subcommands: [ArchiveSetupCommand.self])
+}
+
+struct ArchiveSetupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "setup",
+        abstract: "Show (or apply with ALTER SYSTEM) the settings archiving into the target's repository needs.")
+
+    @Argument(help: "The target's name in dr.yml.") var target: String
+    @Flag(help: "Apply the settings (ALTER SYSTEM, then reload) instead of only showing them.") var apply = false
+    @OptionGroup var options: TargetCommandOptions
+
+    func run() async throws {
+        let report = try await options.selfHosted(target).archiveSetup(apply: apply)
+        try options.emit(report) {
+            var lines: [String] = []
+            if report.changes.isEmpty {
+                lines.append("Archiving into \(report.repository) is already configured on \(report.server).")
+            } else {
+                lines.append(report.applied ? "Applied on \(report.server):" : "\(report.server) needs (run again with --apply to set them):")
+                for c in report.changes {
+                    lines.append("  ALTER SYSTEM SET \(c.name) = '\(c.wanted.replacingOccurrences(of: "'", with: "''"))';   -- now: \(c.current.isEmpty ? "(empty)" : c.current)\(c.needsRestart ? " (restart)" : "")")
+                }
+            }
+            lines.append(report.restartNeeded ? "A restart of the server is needed for these settings to take effect (e.g. pg_ctl restart)." : "No restart is needed.")
+            return lines.joined(separator: "\n")
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import DRCore
+import Foundation
+import Yams
+
+/// Reads and validates `dr.yml`. Every problem is bad input naming file, line and column.
+public enum ConfigLoader {
+    public static let defaultFileName = "dr.yml"
+
+    /// The file to read: `--config FILE`, else `DR_CONFIG`, else `dr.yml` in the working directory.
+    public static func resolvePath(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+                                   workingDirectory: String = FileManager.default.currentDirectoryPath) -> String {
+        let chosen = explicit ?? environment["DR_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultFileName
+        if chosen.hasPrefix("/") { return chosen }
+        return URL(fileURLWithPath: workingDirectory).appendingPathComponent(chosen).standardizedFileURL.path
+    }
+
+    public static func load(explicit: String? = nil) throws -> TargetsConfig {
+        try load(file: resolvePath(explicit: explicit))
+    }
+
+    public static func load(file: String) throws -> TargetsConfig {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw DRError.badInput("The targets config \(file) does not exist or cannot be read. Create it (see README, \"Targets: dr.yml\"), or point at another file with --config FILE or DR_CONFIG.")
+        }
+        return try parse(String(decoding: data, as: UTF8.self), file: file)
+    }
+
+    public static func parse(_ text: String, file: String) throws -> TargetsConfig {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw DRError.badInput("\(describe(error, file: file)) Fix \(file) and run the command again.")
+        }
+        guard let root else {
+            throw DRError.badInput("\(file) is empty. It needs a `targets:` mapping (see README, \"Targets: dr.yml\").")
+        }
+        let base = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        let top = ConfigNode(node: root, file: file, path: "")
+        var targets: [Target] = []
+        for (key, value) in try top.mapping(allowed: ["targets"], required: ["targets"]) where key == "targets" {
+            for (name, node) in try value.namedEntries() {
+                targets.append(try TargetParser(name: name, node: node, base: base).parse())
+            }
+        }
+        return TargetsConfig(file: file, targets: targets)
+    }
+
+    static func describe(_ error: YamlError, file: String) -> String {
+        switch error {
+        case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
+            return "\(file):\(mark.line):\(mark.column): the file is not valid YAML: \(problem)."
+        case let .duplicatedKeysInMapping(duplicates, _):
+            return "\(file): the key(s) \(duplicates.joined(separator: ", ")) appear twice in one mapping."
+        default:
+            return "\(file): the file is not valid YAML (\(error))."
+        }
+    }
+}
+
+/// Reads one target's mapping.
+struct TargetParser {
+    let name: String
+    let node: ConfigNode
+    let base: String
+
+    static let providers = ["rds", "postgres"]
+    static let rdsKeys = ["provider", "region", "instance", "cluster", "dr_region", "dr_kms_key_id", "database", "cache", "retention", "tags", "verify"]
+    static let postgresKeys = ["provider", "conninfo", "repository", "dr_repository", "retention", "restore_root", "service_file", "service", "bindir", "verify"]
+
+    func parse() throws -> Target {
+        // The provider decides which keys are allowed, so read it first.
+        guard case let .mapping(mapping) = node.node else {
+            throw node.error("target \(name) must be a mapping with at least `provider:`.")
+        }
+        guard let providerNode = mapping["provider"] else {
+            throw node.error("target \(name) is missing the required key \"provider\" (one of: \(Self.providers.joined(separator: ", "))).")
+        }
+        let provider = try ConfigNode(node: providerNode, file: node.file, path: "\(node.path).provider").string()
+        switch provider {
+        case "rds": return try parseRDS()
+        case "postgres": return try parsePostgres()
+        default:
+            throw ConfigNode(node: providerNode, file: node.file, path: "").error(
+                "target \(name) has the unknown provider \"\(provider)\". Known providers: \(Self.providers.joined(separator: ", ")).")
+        }
+    }
+
+    private func parseRDS() throws -> Target {
+        var region: String?, instance: String?, cluster: String?, drRegion: String?, kms: String?
+        var database: DatabaseAccess?, cacheGroup: String?, weekly: Int?, drKeep: Int?
+        var tags: [String: String] = [:]
+        var verify: VerifyPolicy?
+        for (key, value) in try node.mapping(allowed: Self.rdsKeys, required: ["region"]) {
+            switch key {
+            case "region": region = try value.string()
+            case "instance": instance = try value.string()
+            case "cluster": cluster = try value.string()
+            case "dr_region": drRegion = try value.string()
+            case "dr_kms_key_id": kms = try value.string()
+            case "database": database = try parseDatabase(value)
+            case "cache":
+                for (k, v) in try value.mapping(allowed: ["replication_group"], required: ["replication_group"]) where k == "replication_group" {
+                    cacheGroup = try v.string()
+                }
+            case "retention":
+                for (k, v) in try value.mapping(allowed: ["weekly", "dr_region"]) {
+                    if k == "weekly" { weekly = try v.int(minimum: 1) } else { drKeep = try v.int(minimum: 1) }
+                }
+            case "tags":
+                for (k, v) in try value.namedEntries() { tags[k] = try v.string() }
+            case "verify": verify = try parseVerify(value)
+            default: break
+            }
+        }
+        let resource: RDSTargetSettings.Resource
+        switch (instance, cluster) {
+        case let (i?, nil): resource = .instance(i)
+        case let (nil, c?): resource = .cluster(c)
+        case (.some, .some): throw node.error("target \(name) names both `instance:` and `cluster:`; keep the one it is.")
+        case (nil, nil): throw node.error("target \(name) needs `instance:` (an RDS instance) or `cluster:` (an Aurora cluster).")
+        }
+        if drKeep != nil && drRegion == nil {
+            throw node.error("target \(name) sets retention.dr_region but no `dr_region:` to keep copies in.")
+        }
+        return Target(name: name, provider: .rds(RDSTargetSettings(
+            region: region!, resource: resource, drRegion: drRegion, drKMSKeyID: kms, database: database,
+            cacheReplicationGroup: cacheGroup, retentionWeekly: weekly, retentionDRRegion: drKeep, tags: tags)), verify: verify)
+    }
+
+    private func parseDatabase(_ value: ConfigNode) throws -> DatabaseAccess {
+        let entries = try value.mapping(allowed: ["secret", "conninfo"])
+        guard entries.count == 1, let (key, v) = entries.first else {
+            throw value.error("\(value.path) needs exactly one of `secret:` (a Secrets Manager secret id) or `conninfo:` (a libpq connection string).")
+        }
+        return key == "secret" ? .secret(try v.string()) : .conninfo(try v.string())
+    }
+
+    private func parsePostgres() throws -> Target {
+        var conninfo: String?, repository: String?, drRepository: String?, weekly: Int?
+        var restoreRoot: String?, serviceFile: String?, service: String?, bindir: String?
+        var verify: VerifyPolicy?
+        for (key, value) in try node.mapping(allowed: Self.postgresKeys, required: ["conninfo", "repository"]) {
+            switch key {
+            case "conninfo": conninfo = try value.string()
+            case "repository": repository = try value.path(relativeTo: base)
+            case "dr_repository": drRepository = try value.path(relativeTo: base)
+            case "retention":
+                for (k, v) in try value.mapping(allowed: ["weekly"]) where k == "weekly" { weekly = try v.int(minimum: 1) }
+            case "restore_root": restoreRoot = try value.path(relativeTo: base)
+            case "service_file": serviceFile = try value.path(relativeTo: base)
+            case "service": service = try value.string()
+            case "bindir": bindir = try value.path(relativeTo: base)
+            case "verify": verify = try parseVerify(value)
+            default: break
+            }
+        }
+        if let drRepository, drRepository == repository {
+            throw node.error("target \(name) uses the same folder for `repository` and `dr_repository`; the DR copy must be somewhere else.")
+        }
+        return Target(name: name, provider: .postgres(PostgresTargetSettings(
+            conninfo: conninfo!, repository: repository!, drRepository: drRepository, retentionWeekly: weekly,
+            restoreRoot: restoreRoot, serviceFile: serviceFile, service: service, bindir: bindir)), verify: verify)
+    }
+
+    private func parseVerify(_ value: ConfigNode) throws -> VerifyPolicy {
+        var policy = VerifyPolicy()
+        for (key, v) in try value.mapping(allowed: ["rows", "freshness_query"]) {
+            if key == "rows" {
+                let text = try v.string()
+                guard let tolerance = RowTolerance(text) else {
+                    throw v.error("verify.rows is \"\(text)\"; use exact, at-least, or within=PCT (e.g. within=5).")
+                }
+                policy.rows = tolerance
+            } else {
+                policy.freshnessQuery = try v.string()
+            }
+        }
+        return policy
+    }
+}

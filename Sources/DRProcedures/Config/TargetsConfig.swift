@@ -1,0 +1,202 @@
+import DRCore
+import Foundation
+
+/// The targets config file (`dr.yml`): named targets, so commands say `prod-db`, not ARNs.
+public struct TargetsConfig: Sendable {
+    /// The file it was read from.
+    public var file: String
+    /// Targets in the order the file lists them.
+    public var targets: [Target]
+
+    public init(file: String, targets: [Target]) {
+        self.file = file
+        self.targets = targets
+    }
+
+    public func target(named name: String) throws -> Target {
+        if let target = targets.first(where: { $0.name == name }) { return target }
+        let known = targets.map(\.name).joined(separator: ", ")
+        throw DRError.badInput("There is no target named \"\(name)\" in \(file). Known targets: \(known.isEmpty ? "none" : known). Add it under `targets:` or use one of those names.")
+    }
+}
+
+/// One named target: which provider holds it, where, and its policy.
+public struct Target: Sendable, Codable, Equatable {
+    public var name: String
+    public var provider: ProviderSettings
+    /// How a drill verifies a restore of this target (optional).
+    public var verify: VerifyPolicy?
+
+    public init(name: String, provider: ProviderSettings, verify: VerifyPolicy? = nil) {
+        self.name = name
+        self.provider = provider
+        self.verify = verify
+    }
+
+    public var providerName: String {
+        switch provider {
+        case .rds: return "rds"
+        case .postgres: return "postgres"
+        }
+    }
+}
+
+/// The provider and its settings; one case per backend.
+public enum ProviderSettings: Sendable, Codable, Equatable {
+    case rds(RDSTargetSettings)
+    case postgres(PostgresTargetSettings)
+}
+
+/// `provider: rds` — an RDS instance or Aurora cluster (issue 4).
+public struct RDSTargetSettings: Sendable, Codable, Equatable {
+    public enum Resource: Sendable, Codable, Equatable {
+        case instance(String)
+        case cluster(String)
+    }
+    public var region: String
+    public var resource: Resource
+    public var drRegion: String?
+    public var drKMSKeyID: String?
+    public var database: DatabaseAccess?
+    /// ElastiCache replication group snapshotted alongside the database.
+    public var cacheReplicationGroup: String?
+    /// Weekly snapshots kept in the primary region, and copies kept in the DR region.
+    public var retentionWeekly: Int?
+    public var retentionDRRegion: Int?
+    public var tags: [String: String]
+
+    public init(region: String, resource: Resource, drRegion: String? = nil, drKMSKeyID: String? = nil,
+                database: DatabaseAccess? = nil, cacheReplicationGroup: String? = nil,
+                retentionWeekly: Int? = nil, retentionDRRegion: Int? = nil, tags: [String: String] = [:]) {
+        self.region = region
+        self.resource = resource
+        self.drRegion = drRegion
+        self.drKMSKeyID = drKMSKeyID
+        self.database = database
+        self.cacheReplicationGroup = cacheReplicationGroup
+        self.retentionWeekly = retentionWeekly
+        self.retentionDRRegion = retentionDRRegion
+        self.tags = tags
+    }
+}
+
+/// How to reach a target's database for verification.
+public enum DatabaseAccess: Sendable, Codable, Equatable {
+    /// A Secrets Manager secret id holding `{"host","port","username","password","database"}`.
+    case secret(String)
+    /// A libpq conninfo string or URI.
+    case conninfo(String)
+}
+
+/// `provider: postgres` — a self-hosted PostgreSQL server on this machine (issue 5).
+public struct PostgresTargetSettings: Sendable, Codable, Equatable {
+    /// How to reach the source server (libpq conninfo; passwords via pgpass or PGPASSWORD are best).
+    public var conninfo: String
+    /// Base backups and the WAL archive.
+    public var repository: String
+    /// The second copy ("DR region"), filled by `dr copy`.
+    public var drRepository: String?
+    /// Weekly backups kept; older weekly backups, and WAL no kept backup needs, are dropped.
+    public var retentionWeekly: Int?
+    /// Where restored servers live, one folder each. Default: `dr-restores` beside the repository.
+    public var restoreRoot: String
+    /// The libpq service file `dr failover` rewrites, and the entry in it (default: the target's name).
+    public var serviceFile: String?
+    public var service: String?
+    /// PostgreSQL server programs (initdb, pg_ctl). Default: `pg_config --bindir`.
+    public var bindir: String?
+
+    public init(conninfo: String, repository: String, drRepository: String? = nil, retentionWeekly: Int? = nil,
+                restoreRoot: String? = nil, serviceFile: String? = nil, service: String? = nil, bindir: String? = nil) {
+        self.conninfo = conninfo
+        self.repository = repository
+        self.drRepository = drRepository
+        self.retentionWeekly = retentionWeekly
+        self.restoreRoot = restoreRoot ?? URL(fileURLWithPath: repository).deletingLastPathComponent().appendingPathComponent("dr-restores").path
+        self.serviceFile = serviceFile
+        self.service = service
+        self.bindir = bindir
+    }
+}
+
+/// `verify:` — how a restore of this target is judged.
+public struct VerifyPolicy: Sendable, Codable, Equatable {
+    public var rows: RowTolerance
+    /// A query returning one timestamp: the newest data, to measure freshness.
+    public var freshnessQuery: String?
+
+    public init(rows: RowTolerance = .exact, freshnessQuery: String? = nil) {
+        self.rows = rows
+        self.freshnessQuery = freshnessQuery
+    }
+}
+
+/// How row counts are compared: exactly, at least the manifest's, or within a percentage.
+public enum RowTolerance: Sendable, Codable, Equatable, CustomStringConvertible {
+    case exact
+    case atLeast
+    case within(percent: Double)
+
+    public init?(_ text: String) {
+        switch text {
+        case "exact": self = .exact
+        case "at-least": self = .atLeast
+        default:
+            guard text.hasPrefix("within="), let pct = Double(text.dropFirst("within=".count).replacingOccurrences(of: "%", with: "")),
+                  pct >= 0, pct <= 100 else { return nil }
+            self = .within(percent: pct)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .exact: return "exact"
+        case .atLeast: return "at-least"
+        case .within(let p): return "within=\(p.formatted())"
+        }
+    }
+}
+
+extension Double {
+    fileprivate func formatted() -> String { self == rounded() ? String(Int(self)) : String(self) }
+}
+
+extension Target {
+    /// The target's settings as flat `key: value` text for listings, with secrets masked.
+    public var summary: [String: String] {
+        var out: [String: String] = [:]
+        switch provider {
+        case .rds(let r):
+            out["region"] = r.region
+            switch r.resource {
+            case .instance(let i): out["instance"] = i
+            case .cluster(let c): out["cluster"] = c
+            }
+            out["dr_region"] = r.drRegion
+            out["dr_kms_key_id"] = r.drKMSKeyID
+            switch r.database {
+            case .secret(let s)?: out["database.secret"] = s
+            case .conninfo(let c)?: out["database.conninfo"] = Redact.conninfo(c)
+            case nil: break
+            }
+            out["cache.replication_group"] = r.cacheReplicationGroup
+            out["retention.weekly"] = r.retentionWeekly.map(String.init)
+            out["retention.dr_region"] = r.retentionDRRegion.map(String.init)
+            for (k, v) in r.tags { out["tags.\(k)"] = v }
+        case .postgres(let p):
+            out["conninfo"] = Redact.conninfo(p.conninfo)
+            out["repository"] = p.repository
+            out["dr_repository"] = p.drRepository
+            out["retention.weekly"] = p.retentionWeekly.map(String.init)
+            out["restore_root"] = p.restoreRoot
+            out["service_file"] = p.serviceFile
+            out["service"] = p.service
+            out["bindir"] = p.bindir
+        }
+        if let verify {
+            out["verify.rows"] = verify.rows.description
+            out["verify.freshness_query"] = verify.freshnessQuery
+        }
+        return out
+    }
+}

@@ -1,0 +1,172 @@
+import DRCore
+import Foundation
+import Logging
+
+/// `dr snapshot` for self-hosted PostgreSQL: a base backup into the repository.
+///
+/// How: `pg_backup_start` (fast checkpoint) on one connection, a copy of the data directory's
+/// files that hashes each file as it goes, then `pg_backup_stop(wait_for_archive => true)`,
+/// which returns the backup label and waits until the WAL the backup needs is archived. This is
+/// pgBackRest's way: files are read straight from disk (so `dr` must run on the database host
+/// with read access to the data directory), pages torn by concurrent writes are repaired by
+/// replaying the archived WAL from the start LSN, and the backup is consistent at the stop LSN.
+/// The copy runs on several threads; nothing is compressed, so a restore is a plain copy back.
+struct BaseBackup {
+    let targetName: String
+    let settings: PostgresTargetSettings
+    let repository: Repository
+    let logger: Logger
+    var clock: DRClock = SystemClock()
+    var workers = max(2, ProcessInfo.processInfo.activeProcessorCount)
+
+    struct Outcome {
+        var info: BackupInfo
+        var created: Bool
+    }
+
+    func run(weekly: Bool) throws -> Outcome {
+        let source = try SourceDatabase.connect(settings.conninfo, purpose: "take a base backup")
+        defer { source.connection.close() }
+        try Preflight(settings: settings, repository: repository).checkForBackup(source)
+
+        let now = clock.now()
+        let week = weekly ? ISOWeek.name(of: now) : nil
+        let id = week.map { "weekly-\($0)" } ?? Self.adhocID(now, catalog: repository.backups)
+        if let existing = repository.backups.load(id) {
+            logger.info("weekly backup already taken this week", metadata: ["id": "\(id)"])
+            return Outcome(info: existing, created: false)
+        }
+        try repository.prepare(walOwner: nil)
+        let work = repository.backups.workPath(id)
+        try? FileManager.default.removeItem(atPath: work)  // a backup that was killed midway
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try FileOps.makeDirectory(work + "/data", mode: 0o700)
+
+        let dataDirectory = try source.dataDirectory
+        let startedAt = clock.now()
+        logger.info("starting base backup", metadata: ["id": "\(id)", "server": "\(source.safeName)"])
+        let startLSN = try source.backupStart(label: "dr \(targetName) \(id)")
+        let files = try copyFiles(from: dataDirectory, to: work + "/data")
+        let extra = try copyExternalConfig(source: source, dataDirectory: dataDirectory, into: work + "/data")
+        let stop = try source.backupStop()
+        let stoppedAt = clock.now()
+
+        let label = BackupLabel(stop.label)
+        let segmentSize = UInt64(try source.setting("wal_segment_size")) ?? 16 << 20
+        let timeline = label.timeline ?? 1
+        let allFiles = (files + extra).sorted { $0.path < $1.path }
+        let info = BackupInfo(
+            id: id, target: targetName, kind: weekly ? "weekly" : "adhoc", isoWeek: week,
+            startLsn: LSN.format(startLSN), stopLsn: LSN.format(stop.lsn),
+            startWal: WalFileName.segment(containing: startLSN, timeline: timeline, segmentSize: segmentSize).text,
+            stopWal: WalFileName.segment(containing: max(stop.lsn, 1) - 1, timeline: timeline, segmentSize: segmentSize).text,
+            timeline: timeline, segmentSize: segmentSize, startedAt: startedAt, stoppedAt: stoppedAt,
+            serverVersion: source.serverVersion, systemIdentifier: try source.systemIdentifier,
+            sizeBytes: allFiles.reduce(0) { $0 + $1.size }, files: allFiles,
+            backupLabel: stop.label, tablespaceMap: stop.tablespaceMap.isEmpty ? nil : stop.tablespaceMap)
+        try FileOps.writeAtomically(try WalArchive.encoder.encode(info), to: work + "/" + BackupInfo.fileName)
+        try FileOps.rename(work, repository.backups.path(id))
+        logger.info("base backup complete", metadata: ["id": "\(id)", "bytes": "\(info.sizeBytes)",
+                                                       "seconds": "\(String(format: "%.2f", stoppedAt.timeIntervalSince(startedAt)))"])
+        return Outcome(info: info, created: true)
+    }
+
+    /// `20261126T051100Z`; a second backup in the same second gets `-2`, `-3`, ...
+    static func adhocID(_ date: Date, catalog: BackupCatalog) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let base = f.string(from: date)
+        var id = base, n = 1
+        while FileManager.default.fileExists(atPath: catalog.path(id)) { n += 1; id = "\(base)-\(n)" }
+        return id
+    }
+
+    /// Copies the listed files on `workers` threads, largest first; files dropped meanwhile are skipped.
+    private func copyFiles(from dataDirectory: String, to destination: String) throws -> [BackupInfo.FileEntry] {
+        let listing = try DataDirectoryWalker(root: dataDirectory).list()
+        for dir in listing.directories { try FileOps.makeDirectory(destination + "/" + dir, mode: 0o700) }
+        let files = listing.files.sorted { $0.size > $1.size }
+        let results = ParallelMap<BackupInfo.FileEntry>(count: files.count, workers: workers)
+        try results.run { i -> BackupInfo.FileEntry? in
+            let rel = files[i].path
+            do {
+                let copied = try FileOps.copy(from: dataDirectory + "/" + rel, to: destination + "/" + rel, sync: false)
+                return BackupInfo.FileEntry(path: rel, size: copied.size, sha256: copied.sha256)
+            } catch FileOps.CopyError.sourceVanished {
+                return nil
+            }
+        }
+        // One sync of the whole tree at the end is much cheaper than an fsync per file.
+        sync()
+        return results.values.compactMap { $0 }
+    }
+
+    /// Debian-style clusters keep pg_hba.conf and pg_ident.conf in /etc: bring them along so a
+    /// restored server can start. The main postgresql.conf is replaced by an empty one (the
+    /// restore writes what it needs into postgresql.auto.conf).
+    private func copyExternalConfig(source: SourceDatabase, dataDirectory: String, into destination: String) throws -> [BackupInfo.FileEntry] {
+        var entries: [BackupInfo.FileEntry] = []
+        let names = ["config_file": "postgresql.conf", "hba_file": "pg_hba.conf", "ident_file": "pg_ident.conf"]
+        for (setting, path) in try source.configFiles() where !path.hasPrefix(dataDirectory + "/") {
+            guard let name = names[setting] else { continue }
+            let target = destination + "/" + name
+            if setting == "config_file" {
+                try FileOps.writeAtomically(Data("# The source's postgresql.conf lived at \(path); dr restored without it.\n".utf8), to: target, mode: 0o600)
+                let sum = try FileOps.checksum(target)
+                entries.append(.init(path: name, size: sum.size, sha256: sum.sha256))
+            } else if let copied = try? FileOps.copy(from: path, to: target) {
+                entries.append(.init(path: name, size: copied.size, sha256: copied.sha256))
+            }
+        }
+        return entries
+    }
+}
+
+/// The backup label's fields we use.
+struct BackupLabel {
+    var timeline: UInt32?
+    init(_ text: String) {
+        for line in text.split(separator: "\n") where line.hasPrefix("START TIMELINE:") {
+            timeline = UInt32(line.dropFirst("START TIMELINE:".count).trimmingCharacters(in: .whitespaces))
+        }
+    }
+}
+
+/// Runs `count` jobs on `workers` threads and keeps their results in order; the first error wins.
+final class ParallelMap<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var values: [T?]
+    private var next = 0
+    private var failure: Error?
+    let count: Int
+    let workers: Int
+
+    init(count: Int, workers: Int) {
+        self.count = count
+        self.workers = max(1, min(workers, count))
+        values = Array(repeating: nil, count: count)
+    }
+
+    func run(_ job: @escaping (Int) throws -> T?) throws {
+        guard count > 0 else { return }
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let i: Int? = lock.withLock {
+                    guard failure == nil, next < count else { return nil }
+                    defer { next += 1 }
+                    return next
+                }
+                guard let i else { return }
+                do {
+                    let value = try job(i)
+                    lock.withLock { values[i] = value }
+                } catch {
+                    lock.withLock { if failure == nil { failure = error } }
+                }
+            }
+        }
+        if let failure { throw failure }
+    }
+}

@@ -1,0 +1,254 @@
+import DRCore
+import DRPostgres
+import Foundation
+import Logging
+
+/// `dr restore` for self-hosted PostgreSQL: a base backup copied into a new data directory,
+/// recovery configured to replay the archived WAL (through `dr wal-fetch`) up to the target time
+/// and promote, and the server started on a free port on 127.0.0.1.
+struct PointInTimeRestore {
+    let targetName: String
+    let settings: PostgresTargetSettings
+    let repository: Repository
+    let drExecutable: String
+    let control: ServerControl
+    let logger: Logger
+    var clock: DRClock = SystemClock()
+    var timeout: Double = 600
+    var workers = max(2, ProcessInfo.processInfo.activeProcessorCount)
+
+    private var servers: RestoredServers { RestoredServers(root: settings.restoreRoot) }
+
+    func run(point: RestorePoint, name: String) throws -> RestoreResult {
+        var phases = PhaseTimer(clock: clock)
+
+        // 1. Check everything before anything changes.
+        try RestoredServers.checkName(name)
+        try checkNameFree(name)
+        try repository.checkUsable(writableBy: nil)
+        let windows = RestoreWindows(backups: repository.backups.list(), wal: repository.wal)
+        let span: RestoreWindows.Span
+        let targetTime: Date?
+        switch point {
+        case .pointInTime(let t): span = try windows.choose(for: t, repository: repository.root); targetTime = t
+        case .latestRestorable: span = try windows.chooseLatest(repository: repository.root); targetTime = nil
+        case .snapshot(let id):
+            let chosen = id == "latest" ? try windows.chooseLatest(repository: repository.root) : windows.spans.first { $0.backup.id == id }
+            guard let chosen else {
+                throw DRError.badInput("There is no complete backup \"\(id)\" with its WAL in \(repository.root). `dr status TARGET` lists them. Nothing was changed.")
+            }
+            span = chosen; targetTime = nil
+        }
+        let restoreToBackupEnd: Bool = { if case .snapshot = point { return true }; return false }()
+        try verifyWal(span, until: targetTime, backupEndOnly: restoreToBackupEnd)
+        let port = try ServerControl.freePort()
+        phases.end("check")
+
+        // 2. Lay down the data directory.
+        let folder = servers.folder(name)
+        let dataDirectory = folder + "/data"
+        let serverUser = OSUser.serverUser
+        try FileOps.makeDirectory(settings.restoreRoot)
+        try FileOps.makeDirectory(folder, mode: 0o700)
+        var server = RestoredServer(
+            name: name, target: targetName, state: .restoring, port: port, folder: folder, dataDirectory: dataDirectory,
+            socketDirectory: folder, logFile: folder + "/server.log", pid: nil,
+            conninfo: printableConninfo(port: port), backup: span.backup.id, repository: repository.root,
+            requestedTime: targetTime, recoveredTo: nil, createdAt: clock.now())
+        try server.save()
+        do {
+            try layDown(span.backup, into: dataDirectory)
+            try writeRecoveryConfig(dataDirectory: dataDirectory, port: port, socketDirectory: folder,
+                                    targetTime: targetTime, backupEndOnly: restoreToBackupEnd)
+            if OSUser.isRoot, let serverUser { try giveTree(folder, to: serverUser) }
+            phases.end("lay down")
+
+            // 3. Recover: start, replay, promote.
+            try startAndRecover(server: server, targetTime: targetTime, dataDirectory: dataDirectory)
+            phases.end("recover")
+        } catch {
+            // Nothing half-made stays behind: the folder is ours (the marker says so).
+            _ = try? control.stop(dataDirectory: dataDirectory, mode: "immediate")
+            try? FileManager.default.removeItem(atPath: folder)
+            throw error
+        }
+
+        // 4. Record it.
+        server.state = .running
+        server.pid = ServerControl.runningPID(dataDirectory: dataDirectory)
+        server.recoveredTo = try? lastReplayedCommit(port: port)
+        try server.save()
+        phases.end("record")
+        return RestoreResult(
+            target: targetName, name: name, endpoint: server.conninfo, snapshot: span.backup.id,
+            requestedTime: targetTime, recoveredTo: server.recoveredTo, phases: phases.phases,
+            details: ["port": String(port), "data_directory": dataDirectory, "repository": repository.root,
+                      "log": server.logFile, "wal_segments_checked": String(span.segments.count)])
+    }
+
+    private func checkNameFree(_ name: String) throws {
+        let folder = servers.folder(name)
+        guard FileManager.default.fileExists(atPath: folder) else { return }
+        if let existing = servers.load(name), existing.state == .restoring,
+           ServerControl.runningPID(dataDirectory: existing.dataDirectory) == nil {
+            // A restore of ours that was killed midway: clear it and start over.
+            logger.info("removing an interrupted restore", metadata: ["name": "\(name)"])
+            try FileManager.default.removeItem(atPath: folder)
+            return
+        }
+        throw DRError.badInput("The name \"\(name)\" is already in use (\(folder)). Choose another --as NAME, or remove the old one with `dr teardown \(name)`. Nothing was changed.")
+    }
+
+    /// Checks the checksums of the WAL the restore will replay, so damage is reported before any change.
+    private func verifyWal(_ span: RestoreWindows.Span, until time: Date?, backupEndOnly: Bool) throws {
+        let wal = repository.wal
+        for segment in span.segments {
+            do { try wal.verify(name: segment.text) } catch let corrupt as WalArchive.Corrupt {
+                throw DRError.problem(corrupt.description + " Nothing was changed.")
+            }
+            if backupEndOnly, segment.text >= span.backup.stopWal { return }
+            // The first segment archived after the target time holds the target: stop there.
+            if let time, let record = try? wal.record(segment.text), record.archivedAt >= time, segment.text >= span.backup.stopWal { return }
+        }
+    }
+
+    private func layDown(_ backup: BackupInfo, into dataDirectory: String) throws {
+        let source = repository.backups.dataPath(backup.id)
+        try FileOps.makeDirectory(dataDirectory, mode: 0o700)
+        for dir in try DataDirectoryWalker(root: source).list().directories {
+            try FileOps.makeDirectory(dataDirectory + "/" + dir, mode: 0o700)
+        }
+        let files = backup.files
+        let copier = ParallelMap<Bool>(count: files.count, workers: workers)
+        try copier.run { i in
+            let entry = files[i]
+            let copied = try FileOps.copy(from: source + "/" + entry.path, to: dataDirectory + "/" + entry.path, sync: false)
+            guard copied.sha256 == entry.sha256, copied.size == entry.size else {
+                throw DRError.problem("The backup \(backup.id) is damaged: \(entry.path) does not match its checksum. Restore from another backup or from the DR copy (--from-dr).")
+            }
+            return true
+        }
+        try FileOps.writeAtomically(Data(backup.backupLabel.utf8), to: dataDirectory + "/backup_label", mode: 0o600)
+        if let map = backup.tablespaceMap {
+            try FileOps.writeAtomically(Data(map.utf8), to: dataDirectory + "/tablespace_map", mode: 0o600)
+        }
+        try FileOps.writeAtomically(Data(), to: dataDirectory + "/recovery.signal", mode: 0o600)
+        sync()
+    }
+
+    /// Appends dr's settings to postgresql.auto.conf; later lines win over the source's own.
+    private func writeRecoveryConfig(dataDirectory: String, port: Int, socketDirectory: String,
+                                     targetTime: Date?, backupEndOnly: Bool) throws {
+        let restoreCommand = "\(ShellQuote.quote(drExecutable)) wal-fetch --repository \(ShellQuote.quote(repository.root)) %f %p"
+        var lines = [
+            "", "# Added by dr restore: a restored copy, listening on 127.0.0.1 only, archiving nothing.",
+            "port = \(port)",
+            "listen_addresses = '127.0.0.1'",
+            "unix_socket_directories = \(confQuote(socketDirectory))",
+            "archive_mode = 'off'",
+            "archive_command = ''",
+            "hot_standby = 'on'",
+            "logging_collector = 'off'",
+            "restore_command = \(confQuote(restoreCommand))",
+            "recovery_target_action = 'promote'",
+        ]
+        if let targetTime {
+            lines.append("recovery_target_time = \(confQuote(RFC3339.format(targetTime, fractional: true)))")
+        } else if backupEndOnly {
+            lines.append("recovery_target = 'immediate'")
+        }
+        let path = dataDirectory + "/postgresql.auto.conf"
+        let existing = FileManager.default.contents(atPath: path) ?? Data()
+        try FileOps.writeAtomically(existing + Data((lines.joined(separator: "\n") + "\n").utf8), to: path, mode: 0o600)
+    }
+
+    private func confQuote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
+
+    private func startAndRecover(server: RestoredServer, targetTime: Date?, dataDirectory: String) throws {
+        let started = try control.start(dataDirectory: dataDirectory, logFile: server.logFile, timeout: Int(timeout))
+        if !started.succeeded {
+            let log = ServerControl.logTail(server.logFile)
+            if targetTime != nil, log.contains("recovery ended before configured recovery target was reached") {
+                // Every archived commit is older than the target: the end of the archive is the answer.
+                logger.info("no commit after the target time in the archive; recovering to the end of the archive")
+                try dropRecoveryTarget(dataDirectory: dataDirectory)
+                let again = try control.start(dataDirectory: dataDirectory, logFile: server.logFile, timeout: Int(timeout))
+                guard again.succeeded else { throw startFailure(server) }
+            } else {
+                throw startFailure(server)
+            }
+        }
+        try waitForPromotion(port: server.port)
+    }
+
+    private func dropRecoveryTarget(dataDirectory: String) throws {
+        let path = dataDirectory + "/postgresql.auto.conf"
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        let kept = text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("recovery_target_time") }
+        try FileOps.writeAtomically(Data(kept.joined(separator: "\n").utf8), to: path, mode: 0o600)
+        if OSUser.isRoot { OSUser.serverUser?.give(path) }
+    }
+
+    private func startFailure(_ server: RestoredServer) -> DRError {
+        .problem("The restored server \(server.name) did not start and recover. The end of its log (\(server.logFile)):\n\(ServerControl.logTail(server.logFile))\nThe half-made restore was removed.")
+    }
+
+    private func waitForPromotion(port: Int) throws {
+        let deadline = clock.now().addingTimeInterval(timeout)
+        var last = "not accepting connections"
+        while clock.now() < deadline {
+            if let c = try? PGConnection(conninfo: connectConninfo(port: port), connectTimeout: 5) {
+                let inRecovery = (try? c.query("SELECT pg_is_in_recovery()").scalar) ?? "t"
+                c.close()
+                if inRecovery == "f" { return }
+                last = "still replaying WAL"
+            }
+            usleep(100_000)
+        }
+        throw DRError.timedOut("The restored server on port \(port) did not finish recovery within \(Int(timeout)) seconds (last seen: \(last)).")
+    }
+
+    private func lastReplayedCommit(port: Int) throws -> Date? {
+        let c = try PGConnection(conninfo: connectConninfo(port: port), connectTimeout: 5)
+        defer { c.close() }
+        let text = try c.query("SELECT to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')").scalar
+        return text.flatMap(RFC3339.parse)
+    }
+
+    /// The source's conninfo pointed at the restored server (keeps the password: used only to connect).
+    func connectConninfo(port: Int) -> String {
+        Conninfo.replacing(settings.conninfo, with: [("host", "127.0.0.1"), ("port", String(port))], dropping: ["hostaddr", "service"])
+            ?? "host=127.0.0.1 port=\(port)"
+    }
+
+    /// The same without a password, to print, save and put in service files.
+    func printableConninfo(port: Int) -> String {
+        Conninfo.replacing(settings.conninfo, with: [("host", "127.0.0.1"), ("port", String(port))],
+                           dropping: ["hostaddr", "service", "password", "connect_timeout", "fallback_application_name"])
+            ?? "host=127.0.0.1 port=\(port)"
+    }
+
+    private func giveTree(_ root: String, to user: OSUser) throws {
+        user.give(root)
+        guard let e = FileManager.default.enumerator(atPath: root) else { return }
+        for case let rel as String in e { user.give(root + "/" + rel) }
+    }
+}
+
+/// Measures consecutive phases.
+struct PhaseTimer {
+    let clock: DRClock
+    private(set) var phases: [RestoreResult.Phase] = []
+    private var mark: Date
+
+    init(clock: DRClock) {
+        self.clock = clock
+        mark = clock.now()
+    }
+
+    mutating func end(_ name: String) {
+        let now = clock.now()
+        phases.append(.init(name: name, seconds: now.timeIntervalSince(mark)))
+        mark = now
+    }
+}

@@ -1,0 +1,57 @@
+import DRCore
+import Foundation
+
+/// `dr status` for self-hosted PostgreSQL: backups and their ages, the archived WAL range, the
+/// restorable window and the data-loss exposure (how long ago the newest archived WAL was).
+struct RepositoryStatus {
+    let targetName: String
+    let settings: PostgresTargetSettings
+    var clock: DRClock = SystemClock()
+
+    static let staleBackup: Double = 8 * 86400
+    static let staleWal: Double = 3600
+
+    func run() throws -> TargetStatus {
+        let now = clock.now()
+        let primary = Repository(root: settings.repository)
+        try primary.checkUsable(writableBy: nil)
+        let backups = primary.backups.list()
+        let windows = RestoreWindows(backups: backups, wal: primary.wal)
+        let wal = primary.wal.files().filter { $0.kind == .segment }
+        var details: [String: String] = ["repository": primary.root, "restore_root": settings.restoreRoot]
+        var warnings: [String] = []
+        details["wal_segments"] = String(wal.count)
+        if let first = wal.first, let last = wal.last {
+            details["wal_first"] = first.text
+            details["wal_last"] = last.text
+            if let record = try? primary.wal.record(last.text) { details["wal_last_archived_at"] = RFC3339.format(record.archivedAt) }
+        }
+        let merged = windows.merged
+        if merged.count > 1 { warnings.append("The archive has a gap: restorable windows are \(windows.text).") }
+        let exposure = windows.latest.map { now.timeIntervalSince($0) }
+        if let exposure, exposure > Self.staleWal { warnings.append("No WAL archived in \(DurationText.format(exposure)): check archive_command and pg_stat_archiver.") }
+        if let newest = backups.last?.stoppedAt, now.timeIntervalSince(newest) > Self.staleBackup {
+            warnings.append("The newest base backup is \(DurationText.format(now.timeIntervalSince(newest))) old (more than 8 days).")
+        }
+        if backups.isEmpty { warnings.append("No base backup yet: run `dr snapshot \(targetName)`.") }
+        var drSummaries: [SnapshotSummary] = []
+        if let dr = settings.drRepository {
+            let drRepo = Repository(root: dr)
+            drSummaries = drRepo.backups.list().map { summary($0, now) }
+            if FileManager.default.fileExists(atPath: dr), let newest = drRepo.backups.list().last?.stoppedAt,
+               now.timeIntervalSince(newest) > Self.staleBackup {
+                warnings.append("The newest DR copy is \(DurationText.format(now.timeIntervalSince(newest))) old (more than 8 days): run `dr copy \(targetName)`.")
+            }
+        }
+        let restored = RestoredServers(root: settings.restoreRoot).list()
+        details["restored_servers"] = restored.map { "\($0.name) (port \($0.port), \($0.state.rawValue))" }.joined(separator: ", ")
+        return TargetStatus(
+            target: targetName, provider: "postgres", checkedAt: now, snapshots: backups.map { summary($0, now) },
+            drSnapshots: drSummaries, restorableWindow: merged.last, exposureSeconds: exposure,
+            details: details, warnings: warnings)
+    }
+
+    private func summary(_ b: BackupInfo, _ now: Date) -> SnapshotSummary {
+        SnapshotSummary(id: b.id, kind: b.kind, createdAt: b.stoppedAt, ageSeconds: now.timeIntervalSince(b.stoppedAt), sizeBytes: b.sizeBytes)
+    }
+}

@@ -1,0 +1,60 @@
+import DRCore
+import Foundation
+
+/// A server `dr restore` started: its marker file `dr-restored.json` in its folder under the
+/// restore root is how `teardown`, `failover` and `status` find it, and the proof that dr made it.
+struct RestoredServer: Codable, Equatable {
+    static let markerName = "dr-restored.json"
+    static let createdBy = "dr"
+
+    enum State: String, Codable { case restoring, running, stopped }
+
+    var name: String
+    var target: String
+    var createdBy: String = RestoredServer.createdBy
+    var state: State
+    var port: Int
+    var folder: String
+    var dataDirectory: String
+    var socketDirectory: String
+    var logFile: String
+    var pid: Int32?
+    /// Conninfo without a password.
+    var conninfo: String
+    var backup: String
+    var repository: String
+    var requestedTime: Date?
+    var recoveredTo: Date?
+    var createdAt: Date
+
+    func save() throws {
+        try FileOps.writeAtomically(try WalArchive.encoder.encode(self), to: folder + "/" + Self.markerName)
+    }
+}
+
+/// The restored servers under one restore root.
+struct RestoredServers {
+    let root: String
+
+    func folder(_ name: String) -> String { root + "/" + name }
+
+    func load(_ name: String) -> RestoredServer? {
+        guard let data = FileManager.default.contents(atPath: folder(name) + "/" + RestoredServer.markerName),
+              let server = try? WalArchive.decoder.decode(RestoredServer.self, from: data),
+              server.createdBy == RestoredServer.createdBy else { return nil }
+        return server
+    }
+
+    func list() -> [RestoredServer] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        return names.sorted().compactMap(load)
+    }
+
+    static func checkName(_ name: String) throws {
+        let ok = !name.isEmpty && name.count <= 63 && name.first!.isLetter
+            && name.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" || $0 == "_" }
+        guard ok else {
+            throw DRError.badInput("\"\(name)\" is not a usable name for a restored server: use 1-63 letters, digits, - or _, starting with a letter. Nothing was changed.")
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import DRCore
+import Foundation
+
+/// A libpq connection service file (`pg_service.conf`): `[name]` sections of `key=value` lines.
+/// `dr failover` rewrites one entry atomically and keeps what it replaced as `[name-previous]`.
+struct ServiceFile {
+    let path: String
+
+    struct Section: Equatable {
+        var name: String
+        var lines: [String]
+    }
+
+    static func previousName(_ service: String) -> String { service + "-previous" }
+
+    func read() throws -> (preamble: [String], sections: [Section]) {
+        guard FileManager.default.fileExists(atPath: path) else { return ([], []) }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw DRError.badInput("The service file \(path) cannot be read. Check its permissions. Nothing was changed.")
+        }
+        var preamble: [String] = [], sections: [Section] = []
+        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let line = String(raw)
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("["), trimmed.hasSuffix("]") {
+                sections.append(Section(name: String(trimmed.dropFirst().dropLast()), lines: []))
+            } else if sections.isEmpty {
+                preamble.append(line)
+            } else {
+                sections[sections.count - 1].lines.append(line)
+            }
+        }
+        return (preamble, sections)
+    }
+
+    /// Points `service` at `conninfo` (keyword=value pairs); returns the entry it replaced.
+    func repoint(_ service: String, to pairs: [(String, String)]) throws -> String? {
+        var (preamble, sections) = try read()
+        let newLines = pairs.map { "\($0.0)=\($0.1)" }
+        let previous = sections.first { $0.name == service }
+        sections.removeAll { $0.name == service || $0.name == Self.previousName(service) }
+        if let previous { sections.append(Section(name: Self.previousName(service), lines: content(previous.lines))) }
+        sections.append(Section(name: service, lines: newLines))
+        try write(preamble: preamble, sections: sections)
+        return previous.map { content($0.lines).joined(separator: " ") }
+    }
+
+    /// Swaps `service` and its previous entry back; returns the entry that was current.
+    func undo(_ service: String) throws -> (now: String, replaced: String?) {
+        var (preamble, sections) = try read()
+        guard let previous = sections.first(where: { $0.name == Self.previousName(service) }) else {
+            throw DRError.badInput("\(path) has no [\(Self.previousName(service))] entry to go back to: there was no failover of \(service) to undo. Nothing was changed.")
+        }
+        let current = sections.first { $0.name == service }
+        sections.removeAll { $0.name == service || $0.name == Self.previousName(service) }
+        if let current { sections.append(Section(name: Self.previousName(service), lines: content(current.lines))) }
+        sections.append(Section(name: service, lines: content(previous.lines)))
+        try write(preamble: preamble, sections: sections)
+        return (content(previous.lines).joined(separator: " "), current.map { content($0.lines).joined(separator: " ") })
+    }
+
+    /// The `key=value` lines of an entry, without blanks.
+    private func content(_ lines: [String]) -> [String] {
+        lines.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+    }
+
+    private func write(preamble: [String], sections: [Section]) throws {
+        var out = preamble.filter { !$0.isEmpty }
+        for section in sections {
+            if !out.isEmpty { out.append("") }
+            out.append("[\(section.name)]")
+            out.append(contentsOf: content(section.lines))
+        }
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: dir) else {
+            throw DRError.badInput("The folder of the service file \(path) does not exist. Create it or set `service_file:` on the target. Nothing was changed.")
+        }
+        try FileOps.writeAtomically(Data((out.joined(separator: "\n") + "\n").utf8), to: path, mode: 0o644)
+    }
+}

@@ -1,0 +1,142 @@
+import DRCore
+import Foundation
+
+/// The file operations the repository is built on: copies that hash as they go, and writes that
+/// become visible only when complete (temp file, fsync, rename, fsync of the folder), so a
+/// crash never leaves a half-written file under its final name.
+enum FileOps {
+    static let chunkSize = 1 << 20
+
+    struct Copied: Equatable {
+        var size: Int64
+        var sha256: String
+    }
+
+    enum CopyError: Error { case sourceVanished }
+
+    /// Copies `source` to `destination` (created or truncated), hashing the bytes copied.
+    /// A source that disappears before it is opened throws `sourceVanished` (a dropped relation).
+    @discardableResult
+    static func copy(from source: String, to destination: String, sync: Bool = true, mode: mode_t = 0o600) throws -> Copied {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        if input < 0 {
+            if errno == ENOENT { throw CopyError.sourceVanished }
+            throw failure("open \(source)")
+        }
+        defer { close(input) }
+        let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard output >= 0 else { throw failure("create \(destination)") }
+        defer { close(output) }
+        let hasher = SHA256Hasher()
+        var total: Int64 = 0
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(input, buffer.baseAddress, chunkSize)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw failure("read \(source)")
+            }
+            if n == 0 { break }
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+            hasher.update(chunk)
+            try writeAll(output, chunk, path: destination)
+            total += Int64(n)
+        }
+        if sync, fsync(output) != 0 { throw failure("fsync \(destination)") }
+        return Copied(size: total, sha256: hasher.finalize())
+    }
+
+    /// SHA-256 and size of a file.
+    static func checksum(_ path: String) throws -> Copied {
+        let input = open(path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw failure("open \(path)") }
+        defer { close(input) }
+        let hasher = SHA256Hasher()
+        var total: Int64 = 0
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(input, buffer.baseAddress, chunkSize)
+            if n < 0 { if errno == EINTR { continue }; throw failure("read \(path)") }
+            if n == 0 { break }
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            total += Int64(n)
+        }
+        return Copied(size: total, sha256: hasher.finalize())
+    }
+
+    /// Copies into place atomically: a temp file beside `destination`, fsync, rename, fsync of the folder.
+    @discardableResult
+    static func copyAtomically(from source: String, to destination: String, mode: mode_t = 0o600) throws -> Copied {
+        let temp = tempName(for: destination)
+        do {
+            let copied = try copy(from: source, to: temp, sync: true, mode: mode)
+            try rename(temp, destination)
+            return copied
+        } catch {
+            unlink(temp)
+            throw error
+        }
+    }
+
+    /// Writes `data` atomically to `path`.
+    static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
+        let temp = tempName(for: path)
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw failure("create \(temp)") }
+        do {
+            try data.withUnsafeBytes { try writeAll(fd, $0, path: temp) }
+            guard fsync(fd) == 0 else { throw failure("fsync \(temp)") }
+            close(fd)
+            try rename(temp, path)
+        } catch {
+            close(fd)
+            unlink(temp)
+            throw error
+        }
+    }
+
+    /// Renames and makes the rename durable.
+    static func rename(_ from: String, _ to: String) throws {
+        guard Foundation.rename(from, to) == 0 else { throw failure("rename \(from) to \(to)") }
+        syncDirectory(URL(fileURLWithPath: to).deletingLastPathComponent().path)
+    }
+
+    static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+
+    /// Temp names start with a dot and end in `.tmp`, so listings skip them as incomplete.
+    static func tempName(for path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp").path
+    }
+
+    static func isTemp(_ name: String) -> Bool { name.hasPrefix(".") && name.hasSuffix(".tmp") }
+
+    static func makeDirectory(_ path: String, mode: Int = 0o755) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: mode])
+        } catch {
+            throw DRError.problem("Could not create the folder \(path): \(error.localizedDescription).")
+        }
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 { if errno == EINTR { continue }; throw failure("write \(path)") }
+            offset += n
+        }
+    }
+
+    static func failure(_ what: String) -> DRError {
+        .problem("Could not \(what): \(String(cString: strerror(errno))). Check the disk and the folder's permissions, then run the command again.")
+    }
+}
