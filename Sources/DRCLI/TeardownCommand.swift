@@ -58,7 +58,7 @@ struct TeardownCommand: AsyncParsableCommand {
 
     /// The rds path: region from --region, else the target's, else the AWS configuration's.
     func teardownInstance(_ id: String) async throws -> TeardownResult {
-        let session = try AWSSession.standard(logger: ProgressLog.logger())
+        let session = try RDSSession.standard(logger: ProgressLog.logger())
         var targetRegion: String?
         if let target, case .rds(let settings) = try options.target(target).provider { targetRegion = settings.region }
         let chosen = try region ?? targetRegion ?? session.defaultRegion()
