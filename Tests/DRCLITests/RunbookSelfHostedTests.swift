@@ -54,7 +54,7 @@ final class RunbookSelfHostedTests: XCTestCase {
         usleep(20_000)
         let moment = RFC3339.format(try source.cluster.now(), fractional: true)
         let manifest = source.folder + "/manifest.json"
-        let capture = try source.dr(["verify", "capture", "--db", source.cluster.conninfo, "--output", manifest])
+        let capture = try source.dr(["verify", "capture", "--db", source.cluster.conninfo, "--out", manifest])
         XCTAssertEqual(capture.status, 0, capture.stderr)
         usleep(20_000)
         try source.cluster.execute("DELETE FROM events WHERE id > 20")
@@ -160,7 +160,7 @@ final class RunbookSelfHostedTests: XCTestCase {
     func testKilledAtEveryStepBoundaryResumesToTheSameResources() throws {
         try insert(batch: 1, rows: 120)
         let manifest = source.folder + "/manifest.json"
-        XCTAssertEqual(try source.dr(["verify", "capture", "--db", source.cluster.conninfo, "--output", manifest]).status, 0)
+        XCTAssertEqual(try source.dr(["verify", "capture", "--db", source.cluster.conninfo, "--out", manifest]).status, 0)
         let runbook = try crashRunbook()
 
         // Uninterrupted: one more backup, one restored server, the service entry pointing at it.
@@ -177,7 +177,7 @@ final class RunbookSelfHostedTests: XCTestCase {
         var arguments = ["run", runbook, "--input", "name=crashed", "--input", "manifest=\(manifest)"]
         var kills = 0, midStep: Set<String> = []
         var finished: ProcessResult?
-        for _ in 0..<40 {
+        for iteration in 0..<40 {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: DRBinary.path)
             process.arguments = arguments
@@ -191,15 +191,19 @@ final class RunbookSelfHostedTests: XCTestCase {
             let journal = ((try? FileManager.default.contentsOfDirectory(atPath: journalDir)) ?? []).first { !known.contains($0) }
             let linesAtStart = journal.map { lines(journalDir + "/" + $0).count } ?? 0
             try process.run()
-            // Wait for two new events (the first of a resume is `resumed`), then kill; inside the
-            // restore and the wait, kill in the middle of the step instead.
+            // Kill after a step starts and after it ends, in turn (a resume first writes `resumed`
+            // and, for a step in flight, its re-entry); inside the restore and the wait, kill mid-step.
+            let needed = iteration % 2 == 0 && iteration > 0 ? 2 : 3
             var killed = false
             while process.isRunning {
                 guard let file = ((try? FileManager.default.contentsOfDirectory(atPath: journalDir)) ?? []).first(where: { !known.contains($0) }) else {
                     usleep(20_000); continue
                 }
                 let current = lines(journalDir + "/" + file)
-                if current.count >= linesAtStart + 2 {
+                if current.last?.contains("\"type\":\"finished\"") == true {
+                    usleep(10_000); continue  // it has finished: let it exit and print its report
+                }
+                if current.count >= linesAtStart + needed {
                     if let last = current.last, last.contains("\"type\":\"step_started\""),
                        let step = ["restore", "pause"].first(where: { last.contains("\"step\":\"\($0)\"") }), !midStep.contains(step) {
                         midStep.insert(step)
@@ -220,7 +224,9 @@ final class RunbookSelfHostedTests: XCTestCase {
             let runID = String(((try FileManager.default.contentsOfDirectory(atPath: journalDir)).first { !known.contains($0) }!).dropLast(".jsonl".count))
             arguments = ["run", "--resume", runID]
         }
-        XCTAssertEqual(finished?.status, 0, "the resumed run must finish cleanly")
+        let journalText = ((try? FileManager.default.contentsOfDirectory(atPath: journalDir)) ?? []).filter { !known.contains($0) }
+            .map { (try? String(contentsOfFile: journalDir + "/" + $0, encoding: .utf8)) ?? "" }.joined()
+        XCTAssertEqual(finished?.status, 0, "the resumed run must finish cleanly; journal:\n\(journalText)")
         XCTAssertGreaterThanOrEqual(kills, 5, "killed at every boundary")
         XCTAssertEqual(midStep, ["restore", "pause"], "killed mid-restore and mid-wait")
 
