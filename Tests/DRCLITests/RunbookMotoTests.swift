@@ -152,4 +152,48 @@ final class RunbookMotoTests: XCTestCase {
         XCTAssertEqual(end.filter { $0.hasPrefix("us-east-1 snapshot") && $0.contains("weekly") }.count, 1, "\(end)")
         XCTAssertEqual(end.filter { $0.hasPrefix("us-west-2 snapshot") && !$0.contains("rds:") }.count, 1, "\(end)")
     }
+
+    func testKilledAtEveryStepBoundaryResumesToTheSameResources() async throws {
+        let runbook = dir + "/crash.yml"
+        try """
+        name: crash-aws
+        inputs:
+          name: {}
+        steps:
+          - id: snapshot
+            uses: snapshot
+            with: { target: \(id), weekly: true }
+          - id: copy
+            uses: copy
+            with: { target: \(id), snapshot: "${{ steps.snapshot.outputs.snapshot_id }}" }
+          - id: pause
+            uses: wait
+            with: { duration: 2s }
+          - id: restore
+            uses: restore.snapshot
+            with: { target: \(id), from_dr: true, as: "${{ inputs.name }}" }
+          - id: dns
+            uses: failover
+            with: { zone: \(id).example.com, record: db.\(id).example.com, to: "${{ steps.restore.outputs.endpoint_host }}" }
+        """.write(toFile: runbook, atomically: true, encoding: .utf8)
+        let (clean, _) = try run([runbook, "--input", "name=\(id)-clean"])
+        XCTAssertEqual(clean.status, 0, clean.stderr)
+        let afterClean = try await resources()
+
+        var environment = ProcessInfo.processInfo.environment
+        for (k, v) in env { environment[k] = v }
+        let crash = try CrashLoop(journalDir: dir + "/state/runs", environment: environment, midStep: ["pause": 1, "restore": 0.2])
+            .run(["run", runbook, "--input", "name=\(id)-crashed"])
+        XCTAssertEqual(crash.status, 0, "the resumed run must finish cleanly; journal:\n\(crash.journal)")
+        XCTAssertGreaterThanOrEqual(crash.kills, 9, "killed at every boundary")
+        XCTAssertTrue(crash.killedMidStep.contains("pause"), "killed mid-wait")
+
+        // The same snapshots and copies (this week's, reused), one more instance, the record on it.
+        let end = try await resources()
+        XCTAssertEqual(end.filter { !$0.contains("rds:") && !$0.contains("instance") }, afterClean.filter { !$0.contains("rds:") && !$0.contains("instance") })
+        XCTAssertEqual(end.filter { $0.contains("instance") }, (afterClean.filter { $0.contains("instance") } + ["us-west-2 instance \(id)-crashed"]).sorted())
+        let status = try DRBinary.run(["failover", "--zone", "\(id).example.com", "--record", "db.\(id).example.com",
+                                       "--to", "\(id)-crashed.placeholder", "--output", "json"], environment: env)
+        XCTAssertTrue(status.stdout.contains("\(id)-crashed"), "the record pointed at the crashed run's instance: \(status.stdout)")
+    }
 }
