@@ -66,9 +66,11 @@ sleep 0.2; T=$(pgtime); T_pg=$(echo "$T" | sed -e 's/T/ /' -e 's/Z$/+00/'); slee
 sleep 1
 latest_wal=$(ls "$work/repo/wal" | grep -E '^[0-9A-F]{24}$' | tail -1)
 
-dr_restore=() hand_restore=()
+dr_restore=() hand_restore=() phases=()
+echo "WAL to replay: $(ls "$work/repo/wal" | grep -cE '^[0-9A-F]{24}$') segments in the archive"
 for i in $(seq 1 "$RUNS"); do
-  t0=$(now); "$DR" restore bench --point-in-time "$T" --as "r$i" >/dev/null 2>&1 || { echo "dr restore failed" >&2; exit 1; }; t1=$(now)
+  t0=$(now); "$DR" restore bench --point-in-time "$T" --as "r$i" --output json >"$work/restore.json" 2>/dev/null || { echo "dr restore failed" >&2; exit 1; }; t1=$(now)
+  phases+=("$(python3 -c 'import json,sys; print(" ".join("%s=%.2fs" % (p["name"], p["seconds"]) for p in json.load(open(sys.argv[1]))["phases"]))' "$work/restore.json")")
   dr_restore+=("$(echo "$t1 - $t0" | bc)")
   "$DR" teardown "r$i" >/dev/null
   # By hand: the same steps with cp and pg_ctl, from the pg_basebackup copy and the same archive.
@@ -92,4 +94,5 @@ CONF
 done
 dr_r=$(printf '%s\n' "${dr_restore[@]}" | median); hand_r=$(printf '%s\n' "${hand_restore[@]}" | median)
 printf 'restore to time: dr restore  %6.2fs   by hand (cp + pg_ctl)          %6.2fs   ratio %.2f\n' "$dr_r" "$hand_r" "$(echo "$dr_r / $hand_r" | bc -l)"
+printf 'dr restore phases: %s\n' "${phases[@]}"
 echo "runs: dr snapshot ${dr_backup[*]} | pg_basebackup ${pgbb_backup[*]} | dr restore ${dr_restore[*]} | by hand ${hand_restore[*]}"

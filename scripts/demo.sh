@@ -87,8 +87,9 @@ step "dr status platform-db"
 
 step "dr restore platform-db --point-in-time $moment --as platform-pitr"
 "$DR" restore platform-db --point-in-time "$moment" --as platform-pitr --output json >"$work/restore.json"
-rport=$(jq -r '.details.port' "$work/restore.json")
-echo "restored server: $(jq -r '.endpoint' "$work/restore.json")"
+json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, {"d": d}))' "$work/restore.json" "$1"; }
+rport=$(json 'd["details"]["port"]')
+echo "restored server: $(json 'd["endpoint"]')"
 
 step "dr verify --db <restored> --manifest manifest.json   (exact schema and row counts)"
 set +e
@@ -98,18 +99,20 @@ set -e
 
 step "Report"
 posts_restored=$(PGPORT=$rport psql -d platform -At -c "SELECT count(*) FROM public.posts")
-jq -r --arg moment "$moment" '
-  "recovery time by phase:",
-  (.phases[] | "  \(.name | . + " " * (10 - length))\(.seconds * 1000 | round) ms"),
-  "  total     \(([.phases[].seconds] | add) * 1000 | round) ms",
-  "chosen moment:          \($moment)",
-  "last replayed commit:   \(.recovered_to)",
-  "backup used:            \(.snapshot)"' "$work/restore.json"
-python3 - "$moment" "$(jq -r .recovered_to "$work/restore.json")" <<'PY'
-import sys, datetime
+python3 - "$moment" "$work/restore.json" <<'PY'
+import sys, json, datetime
 def parse(s): return datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
-gap = (parse(sys.argv[1]) - parse(sys.argv[2])).total_seconds()
-print(f"restored data is {gap*1000:.0f} ms before the chosen moment (no commit in between: the manifest matched)" if gap >= 0 else f"restored data is {-gap*1000:.0f} ms after the chosen moment")
+moment, r = sys.argv[1], json.load(open(sys.argv[2]))
+print("recovery time by phase:")
+for p in r["phases"]:
+    print(f"  {p['name']:<10}{p['seconds'] * 1000:7.0f} ms")
+print(f"  {'total':<10}{sum(p['seconds'] for p in r['phases']) * 1000:7.0f} ms")
+print(f"chosen moment:          {moment}")
+print(f"last replayed commit:   {r['recovered_to']}")
+print(f"backup used:            {r['snapshot']}")
+gap = (parse(moment) - parse(r["recovered_to"])).total_seconds()
+print(f"restored data is {gap * 1000:.0f} ms before the chosen moment: the last commit at or before it"
+      if gap >= 0 else f"restored data is {-gap * 1000:.0f} ms after the chosen moment")
 PY
 echo "posts: $posts_restored restored (the DELETE left $(psql -d platform -At -c 'SELECT count(*) FROM public.posts') on the source)"
 echo "dr verify: exit $verified (0 = schema and row counts match the manifest)"

@@ -10,7 +10,7 @@ public enum Spawn {
     /// Returns the exit status (128 + signal when killed by one).
     public static func run(_ argv: [String], outputFile: String) throws -> Int32 {
         if !FileManager.default.fileExists(atPath: outputFile) {
-            FileManager.default.createFile(atPath: outputFile, contents: nil)
+            _ = FileManager.default.createFile(atPath: outputFile, contents: nil)
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -123,6 +123,30 @@ final class SelfHostedRestoreTests: XCTestCase {
         XCTAssertThrowsError(try PGConnection(conninfo: "host=127.0.0.1 port=\(port) dbname=postgres user=postgres password=\(source.cluster.password) connect_timeout=2"))
     }
 
+    func testAnInterruptedCopyNeverLooksCompleteAndResumes() throws {
+        try insert(batch: 1, rows: 100)
+        let snap = try source.dr(["snapshot", source.target, "--output", "json"])
+        let id = (try JSONSerialization.jsonObject(with: Data(snap.stdout.utf8)) as! [String: Any])["id"] as! String
+        // What a copy killed midway leaves: a work folder with one good file and one half-written one.
+        let work = source.drRepository + "/backups/.\(id).tmp/data"
+        try FileManager.default.createDirectory(atPath: work + "/global", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: source.repository + "/backups/\(id)/data/PG_VERSION", toPath: work + "/PG_VERSION")
+        try Data("half".utf8).write(to: URL(fileURLWithPath: work + "/global/pg_control"))
+        let status = try source.dr(["status", source.target, "--output", "json"])
+        let before = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual((before["dr_snapshots"] as? [Any])?.count, 0, "a half-copied backup is not a backup")
+
+        let copy = try source.dr(["copy", source.target])
+        XCTAssertEqual(copy.status, 0, copy.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: source.drRepository + "/backups/.\(id).tmp"))
+        let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: source.drRepository + "/backups/\(id)/backup.json"))) as! [String: Any]
+        // Every copied file matches the checksum recorded at backup time (one sha256sum for all).
+        let files = meta["files"] as! [[String: Any]]
+        let paths = files.map { source.drRepository + "/backups/\(id)/data/" + ($0["path"] as! String) }
+        let sums = try SystemProcessRunner.runBlocking("sha256sum", paths).stdout.split(separator: "\n").map { String($0.prefix(64)) }
+        XCTAssertEqual(sums, files.map { $0["sha256"] as! String })
+    }
+
     func testDamagedAndMissingWalAreDetected() throws {
         try insert(batch: 1, rows: 100)
         XCTAssertEqual(try source.dr(["snapshot", source.target]).status, 0)

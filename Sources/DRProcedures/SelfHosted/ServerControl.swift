@@ -36,7 +36,7 @@ struct ServerControl {
         let exe = bindir + "/pg_ctl"
         guard FileManager.default.isExecutableFile(atPath: exe) else { return try run("pg_ctl", []) }
         let outputFile = logFile + ".pg_ctl"
-        FileManager.default.createFile(atPath: outputFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputFile, contents: nil)
         OSUser.serverUser.map { $0.give(outputFile) }
         defer { try? FileManager.default.removeItem(atPath: outputFile) }
         let arguments = ["-D", dataDirectory, "-l", logFile, "-w", "-t", String(timeout), "start"]

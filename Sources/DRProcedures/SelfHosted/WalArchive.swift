@@ -63,7 +63,17 @@ struct WalArchive {
         _ = try Self.validName(name)
         guard FileManager.default.fileExists(atPath: path(name)) else { return .notInArchive }
         let record = try self.record(name)
-        let copied = try FileOps.copyAtomically(from: path(name), to: destination, mode: 0o600)
+        // Renamed into place but not fsynced: PostgreSQL reads it at once, and after a crash
+        // recovery simply asks for it again (pgBackRest's archive-get does the same).
+        let temp = FileOps.tempName(for: destination)
+        let copied: FileOps.Copied
+        do {
+            copied = try FileOps.copy(from: path(name), to: temp, sync: false, mode: 0o600)
+            guard Foundation.rename(temp, destination) == 0 else { throw FileOps.failure("rename \(temp) to \(destination)") }
+        } catch {
+            unlink(temp)
+            throw error
+        }
         guard copied.sha256 == record.sha256, copied.size == record.size else {
             unlink(destination)
             throw Corrupt(name: name, detail: "its checksum is \(copied.sha256.prefix(12))… (\(copied.size) bytes) but it was archived as \(record.sha256.prefix(12))… (\(record.size) bytes)")
