@@ -50,7 +50,10 @@ struct TeardownCommand: AsyncParsableCommand {
             targetName = owners[0]
         }
         let result = try await options.provider(targetName).teardown(TeardownRequest(name: name))
-        try options.emit(result) { "Removed the restored server \(result.name) (\(result.details["folder"] ?? ""))." }
+        try options.emit(result) {
+            result.removed ? "Removed the restored server \(result.name) (\(result.details["folder"] ?? ""))."
+                           : "There is no restored server \(result.name) any more; nothing to tear down."
+        }
     }
 
     /// The rds path: region from --region, else the target's, else the AWS configuration's.

@@ -17,6 +17,15 @@ final class ExpressionTests: XCTestCase {
         do { _ = try eval(text); return nil } catch let e as ExpressionError { return (e.offset, e.message) } catch { return nil }
     }
 
+    func testStringOrGivesTheFirstNonEmptyAndReadsTheRightOnlyWhenNeeded() throws {
+        XCTAssertEqual(try eval("inputs.region || 'x'"), .string("us-west-2"))
+        XCTAssertEqual(try eval("'' || steps.restore.outputs.endpoint_host"), .string("db.local"))
+        // The right side names a step with no outputs: not read when the left is not empty.
+        XCTAssertEqual(try eval("inputs.region || steps.never.outputs.x"), .string("us-west-2"))
+        XCTAssertNotNil(errorOffset("'' || steps.never.outputs.x"))
+        XCTAssertNotNil(errorOffset("'' || inputs.n"), "string || int is a type error")
+    }
+
     func testReferences() throws {
         XCTAssertEqual(try eval("inputs.region"), .string("us-west-2"))
         XCTAssertEqual(try eval("targets.prod-db.region"), .string("eu-west-1"))

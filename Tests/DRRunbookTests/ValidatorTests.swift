@@ -24,7 +24,7 @@ final class ValidatorTests: XCTestCase {
           - id: teardown
             uses: teardown
             if: steps.restore.outcome == 'success'
-            with: { instance: "${{ steps.restore.outputs.instance_id }}" }
+            with: { target: prod-db, instance: "${{ steps.restore.outputs.instance_id }}" }
         """), [])
     }
 
@@ -42,10 +42,10 @@ final class ValidatorTests: XCTestCase {
               duration: ten minutes
               colour: red
           - id: c
-            uses: restore.point-in-time
+            uses: restore.snapshot
             with:
               target: prod-db
-              time: ${{ inputs.n }}
+              from_dr: ${{ inputs.n }}
               as: ${{ steps.d.outputs.instance_id }}
           - id: d
             uses: status
@@ -59,7 +59,7 @@ final class ValidatorTests: XCTestCase {
             "rb.yml:6:11: unknown procedure 'snapshotz'; use one of cache.snapshot, copy, exec, failover, restore.point-in-time, restore.snapshot, snapshot, status, teardown, verify, wait",
             "rb.yml:10:17: 'duration' must be a duration (such as 90s, 5m, 2h, 7d); 'ten minutes' is not",
             "rb.yml:11:7: procedure 'wait' has no parameter 'colour'; its parameters are duration, until",
-            "rb.yml:16:13: 'time' must be a time, but the expression gives a int",
+            "rb.yml:16:16: 'from_dr' must be a bool, but the expression gives a int",
             "rb.yml:17:15: step 'd' runs later; a step can only read the outputs of steps before it",
             "rb.yml:20:26: step 'b' (wait) has no output 'nope'; it declares until",
             "rb.yml:21:5: step id 'b' is already used at line 7; step ids must be unique",
@@ -69,8 +69,8 @@ final class ValidatorTests: XCTestCase {
     }
 
     func testMissingRequiredParameterAndUnknownStep() throws {
-        XCTAssertEqual(try problems("name: x\nsteps:\n  - id: a\n    uses: copy\n    with: { target: t, snapshot: \"${{ steps.zz.outputs.snapshot_id }}\" }\n"), [
-            "rb.yml:3:5: step 'a' does not give 'to_region', which copy requires (the region to copy to)",
+        XCTAssertEqual(try problems("name: x\nsteps:\n  - id: a\n    uses: restore.snapshot\n    with: { target: t, snapshot: \"${{ steps.zz.outputs.snapshot_id }}\" }\n"), [
+            "rb.yml:3:5: step 'a' does not give 'as', which restore.snapshot requires (the new server's name (rds: instance id))",
             "rb.yml:5:39: unknown step 'zz'",
         ])
         XCTAssertEqual(try problems("name: x\nsteps:\n  - id: a\n    uses: wait\n    with: { duration: 5 }\n"),

@@ -62,11 +62,15 @@ public struct RestoreRequest: Sendable {
     public var fromDR: Bool
     /// Provider-specific overrides (RDS: instance class, subnet group, ...).
     public var options: [String: String]
-    public init(point: RestorePoint, name: String, fromDR: Bool = false, options: [String: String] = [:]) {
+    /// Finish and adopt a restore of this target that dr started under `name` (a runbook step
+    /// re-entered after a crash) instead of refusing the name as taken. RDS always adopts.
+    public var adoptExisting: Bool
+    public init(point: RestorePoint, name: String, fromDR: Bool = false, options: [String: String] = [:], adoptExisting: Bool = false) {
         self.point = point
         self.name = name
         self.fromDR = fromDR
         self.options = options
+        self.adoptExisting = adoptExisting
     }
 }
 

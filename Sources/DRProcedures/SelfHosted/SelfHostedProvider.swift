@@ -62,7 +62,7 @@ public struct SelfHostedProvider: RecoveryProvider {
                                          drExecutable: drExecutable, control: control, logger: logger)
         restore.timeout = restoreTimeout
         let configured = restore
-        return try await offloadBlocking { try configured.run(point: request.point, name: request.name) }
+        return try await offloadBlocking { try configured.run(point: request.point, name: request.name, adopt: request.adoptExisting) }
     }
 
     public func failover(_ request: FailoverRequest) async throws -> FailoverResult {
