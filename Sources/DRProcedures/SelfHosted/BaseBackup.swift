@@ -49,17 +49,18 @@ struct BaseBackup {
         let files = try copyFiles(from: dataDirectory, to: work + "/data")
         let extra = try copyExternalConfig(source: source, dataDirectory: dataDirectory, into: work + "/data")
         let stop = try source.backupStop()
-        let stoppedAt = clock.now()
-
         let label = BackupLabel(stop.label)
         let segmentSize = UInt64(try source.setting("wal_segment_size")) ?? 16 << 20
         let timeline = label.timeline ?? 1
+        let stopWal = WalFileName.segment(containing: max(stop.lsn, 1) - 1, timeline: timeline, segmentSize: segmentSize).text
+        try waitForArchive(stopWal, source: source)
+        let stoppedAt = clock.now()
         let allFiles = (files + extra).sorted { $0.path < $1.path }
         let info = BackupInfo(
             id: id, target: targetName, kind: weekly ? "weekly" : "adhoc", isoWeek: week,
             startLsn: LSN.format(startLSN), stopLsn: LSN.format(stop.lsn),
             startWal: WalFileName.segment(containing: startLSN, timeline: timeline, segmentSize: segmentSize).text,
-            stopWal: WalFileName.segment(containing: max(stop.lsn, 1) - 1, timeline: timeline, segmentSize: segmentSize).text,
+            stopWal: stopWal,
             timeline: timeline, segmentSize: segmentSize, startedAt: startedAt, stoppedAt: stoppedAt,
             serverVersion: source.serverVersion, systemIdentifier: try source.systemIdentifier,
             sizeBytes: allFiles.reduce(0) { $0 + $1.size }, files: allFiles,
@@ -69,6 +70,19 @@ struct BaseBackup {
         logger.info("base backup complete", metadata: ["id": "\(id)", "bytes": "\(info.sizeBytes)",
                                                        "seconds": "\(String(format: "%.2f", stoppedAt.timeIntervalSince(startedAt)))"])
         return Outcome(info: info, created: true)
+    }
+
+    /// Waits until the backup's last segment is in the repository: only then is it restorable.
+    private func waitForArchive(_ segment: String, source: SourceDatabase, timeout: Double = 120) throws {
+        let wal = repository.wal
+        let deadline = Date().addingTimeInterval(timeout)
+        while !FileManager.default.fileExists(atPath: wal.path(segment)) {
+            guard Date() < deadline else {
+                let failed = try? source.archiver()
+                throw DRError.timedOut("The WAL segment \(segment) that the backup needs was not archived into \(repository.root) within \(Int(timeout))s (last failed archive: \(failed?.lastFailed ?? "none")). Check archive_command and the server log; the backup was discarded.")
+            }
+            usleep(20_000)
+        }
     }
 
     /// `20261126T051100Z`; a second backup in the same second gets `-2`, `-3`, ...

@@ -153,7 +153,7 @@ struct PointInTimeRestore {
             "recovery_target_action = 'promote'",
         ]
         if let targetTime {
-            lines.append("recovery_target_time = \(confQuote(RFC3339.format(targetTime, fractional: true)))")
+            lines.append("recovery_target_time = \(confQuote(PostgresTime.format(targetTime)))")
         } else if backupEndOnly {
             lines.append("recovery_target = 'immediate'")
         }
@@ -164,21 +164,54 @@ struct PointInTimeRestore {
 
     private func confQuote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
 
+    static let targetNotReached = "recovery ended before configured recovery target was reached"
+
     private func startAndRecover(server: RestoredServer, targetTime: Date?, dataDirectory: String) throws {
-        let started = try control.start(dataDirectory: dataDirectory, logFile: server.logFile, timeout: Int(timeout))
-        if !started.succeeded {
-            let log = ServerControl.logTail(server.logFile)
-            if targetTime != nil, log.contains("recovery ended before configured recovery target was reached") {
-                // Every archived commit is older than the target: the end of the archive is the answer.
-                logger.info("no commit after the target time in the archive; recovering to the end of the archive")
-                try dropRecoveryTarget(dataDirectory: dataDirectory)
-                let again = try control.start(dataDirectory: dataDirectory, logFile: server.logFile, timeout: Int(timeout))
-                guard again.succeeded else { throw startFailure(server) }
-            } else {
-                throw startFailure(server)
-            }
+        do {
+            try startOnce(server: server, dataDirectory: dataDirectory)
+        } catch let error as StartFailure where error.targetNotReached && targetTime != nil {
+            // Every archived commit is older than the target time, so the end of the archive is
+            // exactly the state at that time: replay all of it (the server stopped still in recovery).
+            logger.info("no commit after the target time in the archive; recovering to the end of the archive")
+            try dropRecoveryTarget(dataDirectory: dataDirectory)
+            try startOnce(server: server, dataDirectory: dataDirectory)
+        } catch let error as StartFailure {
+            throw error.drError
         }
-        try waitForPromotion(port: server.port)
+    }
+
+    struct StartFailure: Error {
+        var drError: DRError
+        var targetNotReached: Bool
+    }
+
+    /// Starts the server and waits until it has promoted and accepts connections. A server that
+    /// exits on the way (recovery failed) is reported with the end of its log.
+    private func startOnce(server: RestoredServer, dataDirectory: String) throws {
+        let started = try control.start(dataDirectory: dataDirectory, logFile: server.logFile, timeout: Int(timeout))
+        let deadline = clock.now().addingTimeInterval(timeout)
+        var last = "not accepting connections"
+        func failure() -> StartFailure {
+            let log = ServerControl.logTail(server.logFile, lines: 12)
+            return StartFailure(
+                drError: .problem("The restored server \(server.name) did not finish recovery. The end of its log (\(server.logFile)):\n\(log)\nThe half-made restore was removed."),
+                targetNotReached: log.contains(Self.targetNotReached))
+        }
+        guard started.succeeded else { throw failure() }
+        while clock.now() < deadline {
+            if let c = try? PGConnection(conninfo: connectConninfo(port: server.port), connectTimeout: 5) {
+                let inRecovery = (try? c.query("SELECT pg_is_in_recovery()").scalar) ?? "t"
+                c.close()
+                if inRecovery == "f" { return }
+                last = "still replaying WAL"
+            }
+            if ServerControl.runningPID(dataDirectory: dataDirectory) == nil {
+                usleep(100_000)  // let the log catch up with the exit
+                throw failure()
+            }
+            usleep(50_000)
+        }
+        throw StartFailure(drError: .timedOut("The restored server on port \(server.port) did not finish recovery within \(Int(timeout)) seconds (last seen: \(last)). Its log: \(server.logFile)."), targetNotReached: false)
     }
 
     private func dropRecoveryTarget(dataDirectory: String) throws {
@@ -187,25 +220,6 @@ struct PointInTimeRestore {
         let kept = text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("recovery_target_time") }
         try FileOps.writeAtomically(Data(kept.joined(separator: "\n").utf8), to: path, mode: 0o600)
         if OSUser.isRoot { OSUser.serverUser?.give(path) }
-    }
-
-    private func startFailure(_ server: RestoredServer) -> DRError {
-        .problem("The restored server \(server.name) did not start and recover. The end of its log (\(server.logFile)):\n\(ServerControl.logTail(server.logFile))\nThe half-made restore was removed.")
-    }
-
-    private func waitForPromotion(port: Int) throws {
-        let deadline = clock.now().addingTimeInterval(timeout)
-        var last = "not accepting connections"
-        while clock.now() < deadline {
-            if let c = try? PGConnection(conninfo: connectConninfo(port: port), connectTimeout: 5) {
-                let inRecovery = (try? c.query("SELECT pg_is_in_recovery()").scalar) ?? "t"
-                c.close()
-                if inRecovery == "f" { return }
-                last = "still replaying WAL"
-            }
-            usleep(100_000)
-        }
-        throw DRError.timedOut("The restored server on port \(port) did not finish recovery within \(Int(timeout)) seconds (last seen: \(last)).")
     }
 
     private func lastReplayedCommit(port: Int) throws -> Date? {
@@ -250,5 +264,18 @@ struct PhaseTimer {
         let now = clock.now()
         phases.append(.init(name: name, seconds: now.timeIntervalSince(mark)))
         mark = now
+    }
+}
+
+/// Times as PostgreSQL's recovery_target_time reads them: `2026-11-26 05:22:14.653123+00`, to the microsecond.
+enum PostgresTime {
+    static func format(_ date: Date) -> String {
+        let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded(.down))
+        let seconds = Date(timeIntervalSince1970: Double(micros / 1_000_000))
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return f.string(from: seconds) + String(format: ".%06d+00", Int(micros % 1_000_000))
     }
 }

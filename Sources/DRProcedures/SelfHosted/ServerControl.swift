@@ -29,8 +29,21 @@ struct ServerControl {
     }
 
     /// Starts a server and waits (pg_ctl -w) until it accepts connections or gives up.
+    ///
+    /// pg_ctl's output goes to a file, not a pipe: the server it leaves running inherits the
+    /// descriptors pg_ctl had, and a pipe held open by a daemon would never reach end-of-file.
     func start(dataDirectory: String, logFile: String, timeout: Int) throws -> ProcessResult {
-        try run("pg_ctl", ["-D", dataDirectory, "-l", logFile, "-w", "-t", String(timeout), "start"])
+        let exe = bindir + "/pg_ctl"
+        guard FileManager.default.isExecutableFile(atPath: exe) else { return try run("pg_ctl", []) }
+        let outputFile = logFile + ".pg_ctl"
+        FileManager.default.createFile(atPath: outputFile, contents: nil)
+        OSUser.serverUser.map { $0.give(outputFile) }
+        defer { try? FileManager.default.removeItem(atPath: outputFile) }
+        let arguments = ["-D", dataDirectory, "-l", logFile, "-w", "-t", String(timeout), "start"]
+        let argv = OSUser.isRoot ? ["/usr/sbin/runuser", "-u", "postgres", "--", exe] + arguments : [exe] + arguments
+        let status = try Spawn.run(argv, outputFile: outputFile)
+        let text = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
+        return ProcessResult(status: status, stdout: text, stderr: "")
     }
 
     func stop(dataDirectory: String, mode: String = "fast") throws -> ProcessResult {
@@ -67,5 +80,29 @@ struct ServerControl {
     static func logTail(_ path: String, lines: Int = 8) -> String {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "(no log)" }
         return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    }
+}
+
+/// posix_spawn + waitpid, with stdin from /dev/null and stdout/stderr appended to a file: for
+/// programs that leave a daemon behind (pg_ctl start), where pipes would never close.
+enum Spawn {
+    static func run(_ argv: [String], outputFile: String) throws -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_APPEND, 0)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let cArgs = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ)
+        guard rc == 0 else { throw DRError.problem("Could not start \(argv[0]): \(String(cString: strerror(rc))).") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw DRError.problem("Could not wait for \(argv[0]): \(String(cString: strerror(errno))).") }
+        }
+        // WIFEXITED / WEXITSTATUS, spelled out (they are macros in C).
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 }

@@ -15,7 +15,9 @@ final class SourceDatabase {
     /// Connects, turning "cannot connect" into bad input: nothing can have changed yet.
     static func connect(_ conninfo: String, purpose: String) throws -> SourceDatabase {
         do {
-            let c = try PGConnection(conninfo: conninfo, connectTimeout: 10, applicationName: "dr \(purpose)")
+            let c = try PGConnection(conninfo: conninfo, connectTimeout: 10, applicationName: "dr")
+            // Keep the server's NOTICEs (e.g. from pg_backup_stop) out of dr's output.
+            _ = try c.query("SET client_min_messages = warning")
             return SourceDatabase(connection: c, safeName: c.target)
         } catch let error as PostgresError {
             throw DRError.badInput("Could not connect to the source server (\(Redact.conninfo(conninfo))) to \(purpose): \(error.description). Check that it is running and that the target's conninfo is right. Nothing was changed.")
@@ -96,9 +98,10 @@ final class SourceDatabase {
         var tablespaceMap: String
     }
 
-    /// Ends the backup and waits until the WAL it needs is archived.
+    /// Ends the backup (and switches to a new segment). It does not wait for archiving: the
+    /// server's own wait polls once a second, so the caller watches the repository instead.
     func backupStop() throws -> BackupStop {
-        let row = try run("SELECT lsn::text, labelfile, spcmapfile FROM pg_backup_stop(true)").rows.first ?? []
+        let row = try run("SELECT lsn::text, labelfile, spcmapfile FROM pg_backup_stop(false)").rows.first ?? []
         guard row.count == 3, let lsn = row[0].flatMap(LSN.parse) else { throw DRError.remote("pg_backup_stop returned no LSN.") }
         return BackupStop(lsn: lsn, label: row[1] ?? "", tablespaceMap: row[2] ?? "")
     }
