@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "DRVerifyTests", dependencies: ["DRVerify", "DRTestSupport"]),
         .testTarget(name: "DRSigV4Tests", dependencies: ["DRSigV4"]),
         .testTarget(name: "DRAWSTests", dependencies: ["DRAWS", "DRTestSupport"]),
-        .testTarget(name: "DRProceduresTests", dependencies: ["DRProcedures", "DRTestSupport"]),
+        .testTarget(name: "DRProceduresTests", dependencies: ["DRProcedures", "DRAWS", "DRCore", "DRTestSupport"]),
         .testTarget(name: "DRRunbookTests", dependencies: ["DRRunbook", "DRTestSupport"]),
         .testTarget(name: "DRCLITests", dependencies: ["DRCLI", "DRTestSupport"]),
     ],

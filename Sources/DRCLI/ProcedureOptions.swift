@@ -26,6 +26,11 @@ struct TargetCommandOptions: ParsableArguments {
         try Providers.make(for: target(name), logger: ProgressLog.logger())
     }
 
+    /// The provider with `--no-wait` / `--timeout` applied.
+    func provider(_ name: String, wait: WaitOptions) throws -> RecoveryProvider {
+        wait.apply(to: try provider(name))
+    }
+
     /// The self-hosted backend, for the commands only it has (archive, wal-push, wal-fetch).
     func selfHosted(_ name: String) throws -> SelfHostedProvider {
         let target = try target(name)

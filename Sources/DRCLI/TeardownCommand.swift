@@ -2,17 +2,36 @@ import ArgumentParser
 import DRCore
 import DRProcedures
 
-/// `dr teardown NAME [--target T]`.
+/// `dr teardown NAME [--target T]` (postgres) and `dr teardown --instance ID [--region R]` (rds).
 struct TeardownCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "teardown",
-        abstract: "Stop and remove a restored server that dr started; anything else is refused.")
+        abstract: "Remove a restored server or DB instance that dr made; anything else is refused (exit 2).")
 
-    @Argument(help: "The restored server's name (the --as of dr restore).") var name: String
-    @Option(help: "The target it was restored from (default: the one postgres target that has it).") var target: String?
+    @Argument(help: "postgres: the restored server's name (the --as of dr restore).") var name: String?
+    @Option(help: "The target it was restored from (default: the one postgres target that has it; rds: gives the region).") var target: String?
+    @Option(help: "rds: the DB instance to delete (it must carry dr:managed=true and dr:restored-from).") var instance: String?
+    @Option(help: "rds: the instance's region (default: --target's region, else AWS_REGION / the profile's).") var region: String?
+    @OptionGroup var wait: WaitOptions
     @OptionGroup var options: TargetCommandOptions
 
+    func validate() throws {
+        guard (name != nil) != (instance != nil) else {
+            throw ValidationError("Give either a restored server NAME (postgres) or --instance ID (rds), not both or neither.")
+        }
+        if name != nil, region != nil { throw ValidationError("--region goes with --instance (rds).") }
+    }
+
     func run() async throws {
+        if let instance {
+            let result = try await teardownInstance(instance)
+            WaitProgressReporter.finish()
+            return try options.emit(result) {
+                result.removed ? "Deleted DB instance \(result.name) in \(result.details["region"] ?? "") (restored from \(result.details["restored_from"] ?? "?"), no final snapshot)."
+                               : "DB instance \(result.name) does not exist in \(result.details["region"] ?? ""); nothing to tear down."
+            }
+        }
+        let name = self.name!
         let config = try options.loadConfig()
         let targetName: String
         if let target {
@@ -32,5 +51,14 @@ struct TeardownCommand: AsyncParsableCommand {
         }
         let result = try await options.provider(targetName).teardown(TeardownRequest(name: name))
         try options.emit(result) { "Removed the restored server \(result.name) (\(result.details["folder"] ?? ""))." }
+    }
+
+    /// The rds path: region from --region, else the target's, else the AWS configuration's.
+    func teardownInstance(_ id: String) async throws -> TeardownResult {
+        let session = try AWSSession.standard(logger: ProgressLog.logger())
+        var targetRegion: String?
+        if let target, case .rds(let settings) = try options.target(target).provider { targetRegion = settings.region }
+        let chosen = try region ?? targetRegion ?? session.defaultRegion()
+        return try await RDSTeardown(session: session, wait: wait.settings, logger: ProgressLog.logger()).run(instance: id, region: chosen)
     }
 }

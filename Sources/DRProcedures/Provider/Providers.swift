@@ -4,17 +4,14 @@ import Logging
 
 /// Chooses the backend for a target. The one place that switches on the provider.
 public enum Providers {
+    /// `session`: the AWS session for `rds` targets (default: the standard one from the environment).
     public static func make(for target: Target, logger: Logger = Logger(label: "dr"),
-                            drExecutable: String = DRExecutable.path) throws -> RecoveryProvider {
+                            drExecutable: String = DRExecutable.path, session: AWSSession? = nil) throws -> RecoveryProvider {
         switch target.provider {
         case .postgres(let settings):
             return SelfHostedProvider(target: target, settings: settings, logger: logger, drExecutable: drExecutable)
-        case .rds:
-            throw notAvailable(target)
+        case .rds(let settings):
+            return try RDSProvider(target: target, settings: settings, session: session ?? AWSSession.standard(logger: logger), logger: logger)
         }
-    }
-
-    static func notAvailable(_ target: Target) -> DRError {
-        .badInput("This command is not available yet for provider rds (target \(target.name)): the RDS backend has not landed. Nothing was changed. Use a `provider: postgres` target, or wait for the RDS procedures (issue 4).")
     }
 }

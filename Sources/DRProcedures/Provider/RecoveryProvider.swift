@@ -113,6 +113,10 @@ public struct CopyResult: Sendable, Codable, Equatable {
     public var alreadyPresent: Int
     public var bytesCopied: Int64
     public var seconds: Double
+    /// What retention removed at the destination (RDS: DR-region copies beyond the policy).
+    public var deleted: [String] = []
+    /// Backend details worth showing (RDS: source snapshot, KMS key, region).
+    public var details: [String: String] = [:]
 }
 
 public struct RestoreResult: Sendable, Codable, Equatable {

@@ -1,0 +1,99 @@
+import DRAWS
+import DRCore
+import Foundation
+import Logging
+
+/// The RDS / ElastiCache / Route 53 backend of the recovery procedures (issue 4). Each
+/// procedure lives in its own file; this type holds what they share: the target's settings,
+/// the AWS session, how to wait, and the translation of AWS failures into `DRError`s.
+public struct RDSProvider: RecoveryProvider {
+    public let target: Target
+    public let settings: RDSTargetSettings
+    public let session: AWSSession
+    public var wait: WaitSettings
+    let logger: Logger
+
+    /// Checks the target's regions before anything is called (an unknown region is bad input).
+    public init(target: Target, settings: RDSTargetSettings, session: AWSSession, wait: WaitSettings = WaitSettings(),
+                logger: Logger = Logger(label: "dr")) throws {
+        try KnownRegions.check(settings.region, what: "region of target \(target.name)")
+        if let dr = settings.drRegion { try KnownRegions.check(dr, what: "dr_region of target \(target.name)") }
+        self.target = target
+        self.settings = settings
+        self.session = session
+        self.wait = wait
+        self.logger = logger
+    }
+
+    var isCluster: Bool { if case .cluster = settings.resource { return true } else { return false } }
+
+    /// The instance or cluster identifier.
+    var resource: String {
+        switch settings.resource {
+        case .instance(let id), .cluster(let id): return id
+        }
+    }
+
+    var resourceNoun: String { isCluster ? "DB cluster" : "DB instance" }
+
+    func store(_ region: String) throws -> SnapshotStore { SnapshotStore(rds: try session.rds(region), cluster: isCluster) }
+
+    /// The DR region: `explicit`, else the target's `dr_region`; bad input when neither is set.
+    func drRegion(_ explicit: String?, option: String) throws -> String {
+        guard let region = explicit ?? settings.drRegion else {
+            throw DRError.badInput("Target \(target.name) has no `dr_region:` and no \(option) was given, so dr does not know which region to use. Add `dr_region: us-west-2` (for example) to the target in dr.yml, or pass \(option). Nothing was changed.")
+        }
+        try KnownRegions.check(region, what: option)
+        return region
+    }
+
+    // MARK: Procedures
+
+    public func snapshot(_ request: SnapshotRequest) async throws -> SnapshotResult {
+        try await Self.translatingErrors { try await RDSSnapshotProcedure(provider: self).run(request) }
+    }
+
+    public func copy(_ request: CopyRequest) async throws -> CopyResult {
+        try await Self.translatingErrors { try await RDSCopyProcedure(provider: self).run(request) }
+    }
+
+    public func restore(_ request: RestoreRequest) async throws -> RestoreResult {
+        try await Self.translatingErrors { try await RDSRestoreProcedure(provider: self).run(request) }
+    }
+
+    /// Route 53 failover is not tied to a target: `dr failover --zone Z --record R --to HOST`.
+    public func failover(_ request: FailoverRequest) async throws -> FailoverResult {
+        throw DRError.badInput("For provider rds targets, failover repoints a Route 53 record: run `dr failover --zone ZONE --record NAME --to HOST` (no target). Nothing was changed.")
+    }
+
+    public func teardown(_ request: TeardownRequest) async throws -> TeardownResult {
+        try await Self.translatingErrors {
+            try await RDSTeardown(session: session, wait: wait, logger: logger).run(instance: request.name, region: settings.region)
+        }
+    }
+
+    public func status() async throws -> TargetStatus {
+        try await Self.translatingErrors { try await RDSStatusReport(provider: self).run() }
+    }
+
+    /// The database's conninfo from the target's `database:` (a Secrets Manager secret or a
+    /// conninfo), optionally pointed at another host (a restored instance). Holds the password:
+    /// never print it; `Redact.conninfo` it for messages.
+    public func databaseConninfo(host: String? = nil, port: Int? = nil) async throws -> String {
+        try await Self.translatingErrors {
+            try await DatabaseCredentials(session: session, region: settings.region).conninfo(settings.database, target: target.name,
+                                                                                             host: host, port: port)
+        }
+    }
+
+    /// AWS failures become the project's categories: a remote error after retries exits 3;
+    /// credential and settings problems are bad input (exit 2).
+    static func translatingErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() }
+        catch let error as AWSError { throw error.drError }
+        catch let error as WaiterError { throw error.drError }
+        catch let error as CredentialProviderError { throw DRError.badInput(error.description) }
+        catch let error as NoCredentialsError { throw error.drError }
+        catch let error as AWSConfigError { throw error.drError }
+    }
+}

@@ -1,0 +1,44 @@
+import DRAWS
+import DRCore
+import Foundation
+
+/// How the RDS procedures wait: one deadline per kind of operation (`--timeout` overrides it),
+/// polls that start 5 s apart and back off to a minute (the DRAWS waiters), failure states
+/// that end a wait at once (exit 3), and a timeout that says what it waited for and what it
+/// last saw (exit 4). `--no-wait` returns as soon as AWS has accepted the request.
+public struct WaitSettings: Sendable {
+    public enum Operation: String, Sendable {
+        case snapshot, copy, restore, delete, dns, cacheSnapshot
+
+        /// Sensible deadlines: a large snapshot or cross-region copy takes hours; DNS, minutes.
+        public var defaultDeadline: Double {
+            switch self {
+            case .snapshot: return 4 * 3600
+            case .copy: return 8 * 3600
+            case .restore: return 4 * 3600
+            case .delete: return 3600
+            case .dns: return 600
+            case .cacheSnapshot: return 2 * 3600
+            }
+        }
+    }
+
+    /// Overrides every operation's deadline (seconds).
+    public var timeout: Double?
+    public var noWait: Bool
+    public var progress: (@Sendable (WaitProgress) -> Void)?
+
+    public init(timeout: Double? = nil, noWait: Bool = false, progress: (@Sendable (WaitProgress) -> Void)? = nil) {
+        self.timeout = timeout
+        self.noWait = noWait
+        self.progress = progress
+    }
+
+    public func deadline(_ operation: Operation) -> Double { timeout ?? operation.defaultDeadline }
+
+    /// Runs one DRAWS wait with this operation's deadline; nothing when `noWait`.
+    func run(_ operation: Operation, _ wait: (Double, (@Sendable (WaitProgress) -> Void)?) async throws -> Void) async throws {
+        guard !noWait else { return }
+        do { try await wait(deadline(operation), progress) } catch let error as WaiterError { throw error.drError }
+    }
+}
