@@ -19,7 +19,7 @@ struct PointInTimeRestore {
 
     private var servers: RestoredServers { RestoredServers(root: settings.restoreRoot) }
 
-    func run(point: RestorePoint, name: String) throws -> RestoreResult {
+    func run(point: RestorePoint, name: String, tags: [String: String] = [:]) throws -> RestoreResult {
         var phases = PhaseTimer(clock: clock)
 
         // 1. Check everything before anything changes.
@@ -54,7 +54,7 @@ struct PointInTimeRestore {
             name: name, target: targetName, state: .restoring, port: port, folder: folder, dataDirectory: dataDirectory,
             socketDirectory: folder, logFile: folder + "/server.log", pid: nil,
             conninfo: printableConninfo(port: port), backup: span.backup.id, repository: repository.root,
-            requestedTime: targetTime, recoveredTo: nil, createdAt: clock.now())
+            requestedTime: targetTime, recoveredTo: nil, createdAt: clock.now(), tags: tags.isEmpty ? nil : tags)
         try server.save()
         do {
             try layDown(span.backup, into: dataDirectory)

@@ -85,7 +85,8 @@ public enum StandardProcedures {
         parameters: [.value("db", .string, required: true, secret: true, "conninfo of the restored database"),
                      .value("manifest", .string, "manifest file to compare with"),
                      .value("source", .string, secret: true, "conninfo of the live source to compare with"),
-                     .target(required: false, "the target whose verification settings to use")],
+                     .target(required: false, "the target whose verification settings to use"),
+                     .value("rows", .string, "row-count tolerance: exact, at-least or within=PCT (default: the target's verify.rows)")],
         outputs: [O("passed", .bool, "whether everything matched"), O("tables", .int, "tables compared"),
                   O("mismatches", .int, "findings"), O("data_as_of", .time, "newest row time seen")],
         mutates: false, phase: "verify")
