@@ -36,7 +36,8 @@ let package = Package(
         // Recovery procedures (RDS/ElastiCache/Route 53 backend and self-hosted PostgreSQL backend).
         .target(name: "DRProcedures", dependencies: ["DRAWS", "DRVerify", "DRPostgres", "DRCore", "CCrypto", "Yams",
                                                      .product(name: "Logging", package: "swift-log")]),
-        .target(name: "DRRunbook", dependencies: ["DRProcedures", "DRVerify", "DRPostgres", "DRAWS", "DRCore", "Yams"]),
+        .target(name: "DRRunbook", dependencies: ["DRProcedures", "DRVerify", "DRPostgres", "DRAWS", "DRCore", "Yams",
+                                                  .product(name: "Logging", package: "swift-log")]),
         .target(name: "DRCLI", dependencies: ["DRRunbook", "DRProcedures", "DRVerify", "DRAWS", "DRCore",
                                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                               .product(name: "Logging", package: "swift-log")]),

@@ -30,6 +30,7 @@ struct DrillCommand: AsyncParsableCommand {
     @Option(name: .customLong("report-dir"), help: "Where the evidence goes (default: ./drill-reports).") var reportDir: String = "drill-reports"
     @Option(name: .customLong("history-dir"), help: "The drill history (default: STATE/drills).") var historyDir: String?
     @Option(name: .long, help: "A manifest to verify against (default: the target's drill.manifest, else the live source).") var manifest: String?
+    @Option(name: .customLong("verify-db"), help: "Verify through this conninfo instead of the restored endpoint (a tunnel or bastion).") var verifyDB: String?
     @Option(name: .long, help: "Row-count tolerance: exact, at-least, within=PCT (default: the target's verify.rows).") var rows: String?
     @Flag(name: .customLong("inject-failure"), help: "Fail on purpose at verification, to prove the alerts fire.") var injectFailure = false
     @Option(name: .long, help: "Stop the drill (tearing down) and fail it after this long, e.g. 2h.") var timeout: String?
@@ -89,7 +90,7 @@ struct DrillCommand: AsyncParsableCommand {
             point: try point.map(DrillPoint.init(parsing:)), runbook: try Self.runbookPath(runbook, config: config),
             reportDirectory: Self.absolute(reportDir), historyDirectory: historyDir.map(Self.absolute) ?? state.root + "/drills",
             state: state, manifest: manifest.map(Self.absolute), rows: rows, injectFailure: injectFailure,
-            timeout: timeout.flatMap(DurationText.parse), notifier: notifier)
+            timeout: timeout.flatMap(DurationText.parse), notifier: notifier, verifyDB: verifyDB)
     }
 
     private func runCleanup(_ config: TargetsConfig) async throws {

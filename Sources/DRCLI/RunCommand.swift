@@ -27,8 +27,9 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let inputs = try parsedInputs()
         let clock = SystemClock()
-        let registry = ProcedureRegistry.local(clock: clock)
-        let targets = try loadTargets()
+        let providers = TargetProviders(config: try TargetProviders.loadConfig(explicit: config), logger: ProgressLog.logger())
+        let registry = ProcedureRegistry.standard(providers: providers, clock: clock)
+        let targets = providers.expressionValues
         if plan, let file {
             let (runbook, _) = try RunSession.load(file)
             let bound = try InputBinder.bind(runbook, given: inputs)
@@ -65,11 +66,6 @@ struct RunCommand: AsyncParsableCommand {
             out[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
         }
         return out
-    }
-
-    private func loadTargets() throws -> [String: [String: Value]] {
-        if let path = config ?? ProcessInfo.processInfo.environment["DR_CONFIG"] { return try TargetValues.load(path) }
-        return FileManager.default.fileExists(atPath: "dr.yml") ? try TargetValues.load("dr.yml") : [:]
     }
 }
 

@@ -24,9 +24,6 @@ public protocol RecoveryProvider: Sendable {
     /// The restored servers or instances `dr` made from this target, with their tags (what
     /// `dr drill --cleanup` searches for leftovers).
     func restoredResources() async throws -> [RestoredResource]
-    /// How to connect to a server this provider restored, with the target's credentials (holds
-    /// the password: never show it; `Redact.conninfo` it for messages).
-    func conninfo(of restored: RestoreResult) async throws -> String
 }
 
 // MARK: - Requests
@@ -72,13 +69,17 @@ public struct RestoreRequest: Sendable {
     /// of the ones `dr` always sets. Defaults to `RestoreTags.current`, so a caller such as
     /// `dr drill` can tag every restore made on its behalf, whichever code builds the request.
     public var tags: [String: String]
+    /// Finish and adopt a restore of this target that dr started under `name` (a runbook step
+    /// re-entered after a crash) instead of refusing the name as taken. RDS always adopts.
+    public var adoptExisting: Bool
     public init(point: RestorePoint, name: String, fromDR: Bool = false, options: [String: String] = [:],
-                tags: [String: String] = RestoreTags.current) {
+                adoptExisting: Bool = false, tags: [String: String] = RestoreTags.current) {
         self.point = point
         self.name = name
         self.fromDR = fromDR
         self.options = options
         self.tags = tags
+        self.adoptExisting = adoptExisting
     }
 }
 

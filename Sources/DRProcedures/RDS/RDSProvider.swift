@@ -76,12 +76,6 @@ public struct RDSProvider: RecoveryProvider {
         try await Self.translatingErrors { try await RDSStatusReport(provider: self).run() }
     }
 
-    /// The restored instance's endpoint (`host:port`) with the target's database credentials.
-    public func conninfo(of restored: RestoreResult) async throws -> String {
-        let parts = restored.endpoint.split(separator: ":", maxSplits: 1).map(String.init)
-        return try await databaseConninfo(host: parts.first, port: parts.count > 1 ? Int(parts[1]) : nil)
-    }
-
     /// DB instances in the target's region that dr restored from this target (by their tags).
     public func restoredResources() async throws -> [RestoredResource] {
         try await Self.translatingErrors {

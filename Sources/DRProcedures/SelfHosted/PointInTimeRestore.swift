@@ -19,11 +19,15 @@ struct PointInTimeRestore {
 
     private var servers: RestoredServers { RestoredServers(root: settings.restoreRoot) }
 
-    func run(point: RestorePoint, name: String, tags: [String: String] = [:]) throws -> RestoreResult {
+    func run(point: RestorePoint, name: String, adopt: Bool = false, tags: [String: String] = [:]) throws -> RestoreResult {
         var phases = PhaseTimer(clock: clock)
 
         // 1. Check everything before anything changes.
         try RestoredServers.checkName(name)
+        if adopt, let started = servers.load(name), started.target == targetName,
+           ServerControl.runningPID(dataDirectory: started.dataDirectory) != nil {
+            return try finishAdopted(started, phases: phases)
+        }
         try checkNameFree(name)
         try repository.checkUsable(writableBy: nil)
         let windows = RestoreWindows(backups: repository.backups.list(), wal: repository.wal)
@@ -84,6 +88,27 @@ struct PointInTimeRestore {
             requestedTime: targetTime, recoveredTo: server.recoveredTo, phases: phases.phases,
             details: ["port": String(port), "data_directory": dataDirectory, "repository": repository.root,
                       "log": server.logFile, "wal_segments_checked": String(span.segments.count)])
+    }
+
+    /// A restore of ours whose server is up (the caller was killed while it recovered, or just
+    /// after): wait until it has promoted, record it, and report it like a fresh one.
+    private func finishAdopted(_ started: RestoredServer, phases: PhaseTimer) throws -> RestoreResult {
+        var phases = phases, server = started
+        logger.info("adopting a restore dr started earlier", metadata: ["name": "\(server.name)"])
+        phases.end("check")
+        if server.state != .running {
+            do { try waitUntilPromoted(server: server, dataDirectory: server.dataDirectory) } catch let failure as StartFailure { throw failure.drError }
+            server.state = .running
+            server.pid = ServerControl.runningPID(dataDirectory: server.dataDirectory)
+            server.recoveredTo = try? lastReplayedCommit(port: server.port)
+            try server.save()
+        }
+        phases.end("recover")
+        return RestoreResult(
+            target: targetName, name: server.name, endpoint: server.conninfo, snapshot: server.backup,
+            requestedTime: server.requestedTime, recoveredTo: server.recoveredTo, phases: phases.phases,
+            details: ["port": String(server.port), "data_directory": server.dataDirectory, "repository": server.repository,
+                      "log": server.logFile, "adopted_existing": "true"])
     }
 
     private func checkNameFree(_ name: String) throws {
@@ -189,15 +214,14 @@ struct PointInTimeRestore {
     /// exits on the way (recovery failed) is reported with the end of its log.
     private func startOnce(server: RestoredServer, dataDirectory: String) throws {
         let started = try control.start(dataDirectory: dataDirectory, logFile: server.logFile, timeout: Int(timeout))
+        guard started.succeeded else { throw recoveryFailure(server) }
+        try waitUntilPromoted(server: server, dataDirectory: dataDirectory)
+    }
+
+    /// Waits until the server accepts connections out of recovery; throws `StartFailure` when it exits on the way.
+    private func waitUntilPromoted(server: RestoredServer, dataDirectory: String) throws {
         let deadline = clock.now().addingTimeInterval(timeout)
         var last = "not accepting connections"
-        func failure() -> StartFailure {
-            let log = ServerControl.logTail(server.logFile, lines: 12)
-            return StartFailure(
-                drError: .problem("The restored server \(server.name) did not finish recovery. The end of its log (\(server.logFile)):\n\(log)\nThe half-made restore was removed."),
-                targetNotReached: log.contains(Self.targetNotReached))
-        }
-        guard started.succeeded else { throw failure() }
         while clock.now() < deadline {
             if let c = try? PGConnection(conninfo: connectConninfo(port: server.port), connectTimeout: 5) {
                 let inRecovery = (try? c.query("SELECT pg_is_in_recovery()").scalar) ?? "t"
@@ -207,11 +231,18 @@ struct PointInTimeRestore {
             }
             if ServerControl.runningPID(dataDirectory: dataDirectory) == nil {
                 usleep(100_000)  // let the log catch up with the exit
-                throw failure()
+                throw recoveryFailure(server)
             }
             usleep(50_000)
         }
         throw StartFailure(drError: .timedOut("The restored server on port \(server.port) did not finish recovery within \(Int(timeout)) seconds (last seen: \(last)). Its log: \(server.logFile)."), targetNotReached: false)
+    }
+
+    private func recoveryFailure(_ server: RestoredServer) -> StartFailure {
+        let log = ServerControl.logTail(server.logFile, lines: 12)
+        return StartFailure(
+            drError: .problem("The restored server \(server.name) did not finish recovery. The end of its log (\(server.logFile)):\n\(log)\nThe half-made restore was removed."),
+            targetNotReached: log.contains(Self.targetNotReached))
     }
 
     private func dropRecoveryTarget(dataDirectory: String) throws {

@@ -62,7 +62,7 @@ public struct SelfHostedProvider: RecoveryProvider {
                                          drExecutable: drExecutable, control: control, logger: logger)
         restore.timeout = restoreTimeout
         let configured = restore
-        return try await offloadBlocking { try configured.run(point: request.point, name: request.name, tags: request.tags) }
+        return try await offloadBlocking { try configured.run(point: request.point, name: request.name, adopt: request.adoptExisting, tags: request.tags) }
     }
 
     public func failover(_ request: FailoverRequest) async throws -> FailoverResult {
@@ -94,14 +94,6 @@ public struct SelfHostedProvider: RecoveryProvider {
 
     public func status() async throws -> TargetStatus {
         try await offloadBlocking { [self] in try RepositoryStatus(targetName: target.name, settings: settings).run() }
-    }
-
-    public func conninfo(of restored: RestoreResult) async throws -> String {
-        guard let port = restored.details["port"].flatMap(Int.init) else {
-            throw DRError.problem("The restore of \(restored.name) did not say which port its server listens on.")
-        }
-        return PointInTimeRestore(targetName: target.name, settings: settings, repository: repository,
-                                  drExecutable: drExecutable, control: control, logger: logger).connectConninfo(port: port)
     }
 
     public func restoredResources() async throws -> [RestoredResource] {

@@ -14,7 +14,9 @@ struct RestoredServerTeardown {
             if FileManager.default.fileExists(atPath: folder) {
                 throw DRError.badInput("\(folder) was not made by `dr restore` (it has no \(RestoredServer.markerName)); dr only tears down servers it started. Nothing was changed.")
             }
-            throw DRError.badInput("There is no restored server named \"\(name)\" under \(servers.root). `dr status TARGET` lists them. Nothing was changed.")
+            // Already gone (a re-run after success, or after a teardown killed midway): nothing to do.
+            try? FileManager.default.removeItem(atPath: trashFolder(name))
+            return TeardownResult(name: name, removed: false, details: ["note": "no restored server named \(name) under \(servers.root) (already torn down)"])
         }
         // The data directory must be the one inside dr's folder, whatever the marker says.
         guard server.dataDirectory == folder + "/data" else {
@@ -30,10 +32,12 @@ struct RestoredServerTeardown {
             stopped = true
         }
         // Renamed first, so a teardown killed midway never leaves a folder that looks like a live restore.
-        let trash = servers.root + "/.\(name).deleting.tmp"
+        let trash = trashFolder(name)
         try? FileManager.default.removeItem(atPath: trash)
         try FileOps.rename(folder, trash)
         try FileManager.default.removeItem(atPath: trash)
         return TeardownResult(name: name, removed: true, details: ["stopped": String(stopped), "folder": folder, "port": String(server.port)])
     }
+
+    private func trashFolder(_ name: String) -> String { servers.root + "/.\(name).deleting.tmp" }
 }

@@ -30,6 +30,11 @@ public struct DrillEvidence: Sendable {
         public var metrics: String
     }
 
+    /// Where the standard `verify` leaves the verification report (the runbook's `report_file`).
+    public func verificationReportPath(target: String, drillID: String) -> String {
+        "\(directory)/drill-\(target)-\(drillID).verification.json"
+    }
+
     public func paths(for report: DrillReport) -> Written {
         let base = "\(directory)/drill-\(report.target)-\(report.drillID)"
         return Written(json: base + ".json", junit: base + ".junit.xml", markdown: base + ".md",

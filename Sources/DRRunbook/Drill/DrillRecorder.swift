@@ -20,7 +20,7 @@ public final class DrillRecorder: @unchecked Sendable {
     private let lock = NSLock()
     private var _restoreRequested: Date?
     private var _restoreAvailable: Date?
-    private var _restore: RestoreResult?
+    private var _instance: String?
     private var _firstConnection: Date?
     private var _verificationDone: Date?
     private var _verification: VerificationReport?
@@ -29,24 +29,28 @@ public final class DrillRecorder: @unchecked Sendable {
     private var _freshness: Freshness?
     private var _teardownStarted: Date?
     private var _teardownEnded: Date?
-    private var _teardown: TeardownResult?
+    private var _teardownRemoved: Bool?
+    private var _teardownError: String?
 
     public init() {}
 
     private func locked<T>(_ body: () -> T) -> T { lock.withLock(body) }
 
-    func restoreRequested(at date: Date) { locked { _restoreRequested = date } }
-    func restoreAvailable(_ result: RestoreResult, at date: Date) { locked { _restore = result; _restoreAvailable = date } }
+    func restoreRequested(_ instance: String, at date: Date) { locked { _instance = instance; _restoreRequested = date } }
+    func restoreAvailable(_ instance: String, at date: Date) { locked { _instance = instance; _restoreAvailable = date } }
     func firstConnection(at date: Date) { locked { if _firstConnection == nil { _firstConnection = date } } }
     func verified(_ report: VerificationReport?, error: String?, injected: Bool, freshness: Freshness?, at date: Date) {
         locked { _verification = report; _verifyError = error; _injected = injected; _freshness = freshness; _verificationDone = date }
     }
     func teardownStarted(at date: Date) { locked { _teardownStarted = date } }
-    func tornDown(_ result: TeardownResult?, at date: Date) { locked { _teardown = result; _teardownEnded = date } }
+    func tornDown(removed: Bool, error: String?, at date: Date) {
+        locked { _teardownRemoved = removed; _teardownError = error; _teardownEnded = date }
+    }
 
     public var restoreRequestedAt: Date? { locked { _restoreRequested } }
     public var restoreAvailableAt: Date? { locked { _restoreAvailable } }
-    public var restore: RestoreResult? { locked { _restore } }
+    /// The server or instance a restore step started (known from the moment it was requested).
+    public var instance: String? { locked { _instance } }
     public var firstConnectionAt: Date? { locked { _firstConnection } }
     public var verificationDoneAt: Date? { locked { _verificationDone } }
     public var verification: VerificationReport? { locked { _verification } }
@@ -55,5 +59,7 @@ public final class DrillRecorder: @unchecked Sendable {
     public var freshness: Freshness? { locked { _freshness } }
     public var teardownStartedAt: Date? { locked { _teardownStarted } }
     public var teardownEndedAt: Date? { locked { _teardownEnded } }
-    public var teardown: TeardownResult? { locked { _teardown } }
+    /// nil when no teardown ran.
+    public var teardownRemoved: Bool? { locked { _teardownRemoved } }
+    public var teardownError: String? { locked { _teardownError } }
 }

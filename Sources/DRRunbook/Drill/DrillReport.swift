@@ -92,8 +92,6 @@ public struct DrillReport: Sendable, Codable {
     public var phases: [Phase]
     /// Restore requested → verification done, in seconds (nil when the drill did not get there).
     public var recoverySeconds: Double?
-    /// The provider's own breakdown of the restore (check, request, wait; or lay down, recover...).
-    public var providerPhases: [RestoreResult.Phase]
     public var verification: Verification
     public var freshness: Freshness
     public var teardown: Teardown
@@ -104,7 +102,7 @@ public struct DrillReport: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case drillID = "drill_id", target, provider, instance, tags, runID = "run_id", runbook, startedAt = "started_at"
-        case endedAt = "ended_at", point, phases, recoverySeconds = "recovery_seconds", providerPhases = "provider_phases"
+        case endedAt = "ended_at", point, phases, recoverySeconds = "recovery_seconds"
         case verification, freshness, teardown, steps, verdict, failure, versions
     }
 

@@ -12,8 +12,6 @@ struct DrillReportBuilder {
     let endedAt: Date
     /// Set when the drill was stopped by `--timeout`.
     let timeout: Double?
-    /// The error of the drill's own teardown of a leftover, if that failed too.
-    let safetyNetError: String?
 
     func build() -> DrillReport {
         let r = drill.recorder
@@ -28,9 +26,9 @@ struct DrillReportBuilder {
         }()
         let verification = self.verification()
         let teardown = DrillReport.Teardown(
-            instance: r.restore?.name, removed: r.teardown?.removed ?? false,
+            instance: r.instance, removed: r.teardownRemoved ?? (r.instance == nil),
             seconds: zip2(r.teardownStartedAt, r.teardownEndedAt).map { $1.timeIntervalSince($0) },
-            error: teardownError())
+            error: r.teardownRemoved == false ? r.teardownError : nil)
         let failure = failureMessage(verification: verification, teardown: teardown)
         let verdict: DrillReport.Verdict = machine.status == .cancelled && timeout == nil ? .interrupted : failure == nil ? .passed : .failed
         let freshness = r.freshness
@@ -39,7 +37,7 @@ struct DrillReportBuilder {
             tags: drill.tags, runID: header.runID, runbook: runbook.file, startedAt: RFC3339.format(drill.startedAt),
             endedAt: RFC3339.format(endedAt),
             point: .init(spec: drill.point.spec, recoveryPoint: RFC3339.format(drill.point.recoveryPoint, fractional: true), snapshot: drill.point.snapshot),
-            phases: phases, recoverySeconds: recovery, providerPhases: r.restore?.phases ?? [],
+            phases: phases, recoverySeconds: recovery,
             verification: verification,
             freshness: .init(seconds: freshness?.seconds, dataEndsAt: freshness?.dataEndsAt.map { RFC3339.format($0, fractional: true) },
                              source: freshness?.source, note: freshness?.note ?? (freshness == nil ? "the restored database was not reached" : nil)),
@@ -65,21 +63,13 @@ struct DrillReportBuilder {
             findings: report?.findings ?? [], error: r.verifyError ?? (report == nil ? "verification did not run" : nil), report: report)
     }
 
-    private func teardownError() -> String? {
-        if let safetyNetError { return safetyNetError }
-        guard drill.recorder.restore != nil || drill.recorder.restoreRequestedAt != nil else { return nil }
-        if drill.recorder.teardown?.removed == true { return nil }
-        return steps().first { $0.uses == StandardProcedures.teardown.name && $0.error != nil }?.error
-            ?? "the restored server was not torn down"
-    }
-
     private func failureMessage(verification: DrillReport.Verification, teardown: DrillReport.Teardown) -> String? {
         if let timeout { return "The drill did not finish within \(DurationText.compact(timeout)) (--timeout); it was stopped and its server torn down." }
         if machine.status == .cancelled { return "The drill was interrupted; its server was torn down." }
         if let failure = machine.failure { return failure.message }
         if !verification.passed { return verification.error ?? "Verification failed." }
-        if drill.recorder.restore != nil && !teardown.removed { return "Teardown failed: \(teardown.error ?? "unknown")." }
-        if drill.recorder.restore == nil { return "The runbook restored nothing through the drill's procedures, so there was nothing to verify." }
+        if !teardown.removed { return "Teardown failed: \(teardown.error ?? "unknown")." }
+        if drill.recorder.instance == nil { return "The runbook restored nothing, so there was nothing to verify." }
         return nil
     }
 

@@ -1,4 +1,5 @@
 import DRCore
+import DRPostgres
 import DRProcedures
 import DRVerify
 import Foundation
@@ -19,10 +20,13 @@ public struct DrillOptions: Sendable {
     /// The whole drill's limit; past it the drill is stopped (the teardown still runs) and fails.
     public var timeout: Double?
     public var notifier: DrillNotifier?
+    /// Verify through this conninfo instead of the restored endpoint (a tunnel or bastion; holds no password).
+    public var verifyDB: String?
 
     public init(point: DrillPoint? = nil, runbook: String, reportDirectory: String, historyDirectory: String,
                 state: StateDirectory, manifest: String? = nil, rows: String? = nil, injectFailure: Bool = false,
-                timeout: Double? = nil, notifier: DrillNotifier? = nil) {
+                timeout: Double? = nil, notifier: DrillNotifier? = nil, verifyDB: String? = nil) {
+        self.verifyDB = verifyDB
         self.point = point
         self.runbook = runbook
         self.reportDirectory = reportDirectory
@@ -78,6 +82,9 @@ public final class DrillRunner: @unchecked Sendable {
     public func prepare(_ targetName: String) async throws -> Prepared {
         let target = try config.target(named: targetName)
         try DrillEvidence(directory: options.reportDirectory).checkWritable()
+        if let verifyDB = options.verifyDB, Conninfo.parse(verifyDB) == nil {
+            throw DRError.badInput("--verify-db is not a libpq conninfo (host=... port=... dbname=...). Nothing was restored.")
+        }
         let manifest = options.manifest ?? target.drill?.manifest
         if let manifest, !FileManager.default.isReadableFile(atPath: manifest) {
             throw DRError.badInput("The manifest \(manifest) (for the drill of \(target.name)) cannot be read. Capture one with `dr verify capture`, fix drill.manifest in \(config.file), or leave it out to verify against the live source. Nothing was restored.")
@@ -93,14 +100,22 @@ public final class DrillRunner: @unchecked Sendable {
         let tags = ["dr:drill": drillID, "dr:drill-started": RFC3339.format(startedAt)]
 
         let recorder = DrillRecorder()
-        var registry = ProcedureRegistry.local(clock: clock)
-        DrillProcedures.register(into: &registry, context: DrillContext(
-            target: target, provider: provider, recorder: recorder, clock: clock,
-            injectFailure: options.injectFailure, recoveryPoint: resolved.recoveryPoint))
-        let given = ["target": target.name, "point": resolved.input, "name": instance, "manifest": manifest ?? "", "rows": options.rows ?? ""]
+        let providers = TargetProviders(config: config, makeProvider: { [provider] target, _ in
+            target.name == provider.target.name ? provider : try Providers.make(for: target) })
+        let registry = DrillProcedures.registry(providers: providers, context: DrillContext(
+            target: target, provider: provider, recorder: recorder,
+            injectFailure: options.injectFailure, recoveryPoint: resolved.recoveryPoint), clock: clock)
+        let evidence = DrillEvidence(directory: options.reportDirectory)
+        var given = ["target": target.name, "name": instance, "manifest": manifest ?? "",
+                     "rows": options.rows ?? target.verify?.rows.description ?? "exact",
+                     "report_file": evidence.verificationReportPath(target: target.name, drillID: drillID)]
+        if let snapshot = resolved.snapshot { given["point"] = "snapshot"; given["snapshot"] = snapshot } else { given["point"] = resolved.input }
+        if let verifyDB = options.verifyDB { given["verify_db"] = verifyDB }
         let inputs = given.filter { runbook.input(named: $0.key) != nil }
-        let session = RunSession(state: options.state, registry: registry, clock: clock,
-                                 targets: (try? TargetValues.load(config.file)) ?? [:])
+        if options.verifyDB != nil && inputs["verify_db"] == nil {
+            throw DRError.badInput("--verify-db needs a runbook with a `verify_db` input; \(options.runbook) has none. Nothing was restored.")
+        }
+        let session = RunSession(state: options.state, registry: registry, clock: clock, targets: providers.expressionValues)
         let name = target.name
         let prepared = try session.start(file: options.runbook, inputs: inputs, progress: { [progress] in progress("[\(name)] \($0)") })
         return Prepared(target: target, provider: provider, point: resolved, drillID: drillID, instance: instance, tags: tags,
@@ -126,10 +141,9 @@ public final class DrillRunner: @unchecked Sendable {
         }
         watchdog?.cancel()
         withExtendedLifetime(drill.session.locks) {}
-        let safetyNet = await tearDownLeftover(drill)
+        _ = await tearDownLeftover(drill)
         var report = DrillReportBuilder(drill: drill, machine: machine, runbook: driver.runbook, header: driver.header,
-                                        endedAt: clock.now(), timeout: timedOut.isSet ? options.timeout : nil,
-                                        safetyNetError: safetyNet).build()
+                                        endedAt: clock.now(), timeout: timedOut.isSet ? options.timeout : nil).build()
         try leaveEvidence(&report)
         return report
     }
@@ -148,16 +162,17 @@ public final class DrillRunner: @unchecked Sendable {
     /// The runbook's `finally` tears the server down; should it not have (a runbook without
     /// that step, or a teardown that failed), the drill removes what it restored itself.
     private func tearDownLeftover(_ drill: Prepared) async -> String? {
-        guard let restored = drill.recorder.restore, drill.recorder.teardown?.removed != true else { return nil }
-        progress("[\(drill.target.name)] the runbook left \(restored.name) behind; tearing it down")
+        guard let instance = drill.recorder.instance, drill.recorder.teardownRemoved != true else { return nil }
+        progress("[\(drill.target.name)] the runbook left \(instance) behind; tearing it down")
         drill.recorder.teardownStarted(at: clock.now())
         do {
-            let result = try await drill.provider.teardown(TeardownRequest(name: restored.name))
-            drill.recorder.tornDown(result, at: clock.now())
+            _ = try await drill.provider.teardown(TeardownRequest(name: instance))
+            drill.recorder.tornDown(removed: true, error: nil, at: clock.now())
             return nil
         } catch {
-            drill.recorder.tornDown(nil, at: clock.now())
-            return RunDriver.failure(error).message
+            let message = RunDriver.failure(error).message
+            drill.recorder.tornDown(removed: false, error: message, at: clock.now())
+            return message
         }
     }
 

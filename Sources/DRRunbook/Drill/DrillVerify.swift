@@ -4,50 +4,53 @@ import DRProcedures
 import DRVerify
 import Foundation
 
-/// The drill's `verify`: waits for the restored server's first connection, measures how fresh
-/// its data is, verifies it (exact schema; row counts per the target's tolerance) against a
-/// manifest captured at snapshot time where there is one, else against the live source, and
-/// records everything. `--inject-failure` makes it fail on purpose. A failed verification
-/// fails the step (and so the drill).
+/// The drill's `verify`, around the standard one: waits for the restored server's first
+/// connection (recording when), measures how fresh its data is, verifies with the standard
+/// procedure — against the manifest captured at snapshot time where there is one, else against
+/// the live source — keeps its report (through `report_file`), and with `--inject-failure`
+/// fails on purpose after a clean verification.
 struct DrillVerify: ProcedureExecutor {
+    let inner: ProcedureExecutor
     let context: DrillContext
 
     static let injectedFinding = "injected failure (--inject-failure): the drill fails on purpose to prove alerts fire"
 
-    func plan(_ call: ResolvedCall) async throws -> [PlannedAction] {
-        [PlannedAction("verify the restored database against \(call.string("manifest").flatMap { $0.isEmpty ? nil : "manifest \($0)" } ?? "the live source")", mutates: false)]
-    }
+    func plan(_ call: ResolvedCall) async throws -> [PlannedAction] { try await inner.plan(call) }
 
     func run(_ call: ResolvedCall, context step: StepContext) async throws -> [String: Value] {
         try DrillProcedures.checkTarget(call, context)
         let recorder = context.recorder
-        var report: VerificationReport?
         var freshness: DrillRecorder.Freshness?
         do {
-            let conninfo = try await restoredConninfo(call)
-            freshness = try await firstConnection(conninfo, clock: step.clock)
-            report = try await Verifier.verify(conninfo: conninfo, against: try await reference(call),
-                                               options: VerifyOptions(rows: try tolerance(call)))
-        } catch {
-            recorder.verified(report, error: Redact.conninfo(RunDriver.failure(error).message), injected: false, freshness: freshness, at: step.clock.now())
+            guard let db = call.string("db") else { throw DRError.badInput("Step '\(call.stepID)': verify needs `db`.") }
+            freshness = try await firstConnection(db, clock: step.clock)
+            let outputs = try await inner.run(try await withReference(call), context: step)
+            recorder.verified(readReport(call), error: nil, injected: context.injectFailure, freshness: freshness, at: step.clock.now())
+            if context.injectFailure { throw DRError.problem("Verification of the restored \(context.target.name) failed: \(Self.injectedFinding).") }
+            return outputs
+        } catch let error where recorder.verificationDoneAt == nil {
+            // The verifier's own mismatch leaves its report behind; anything else (unreachable, timed out) leaves none.
+            let report = readReport(call)
+            recorder.verified(report, error: report == nil ? Redact.conninfo(RunDriver.failure(error).message) : nil,
+                              injected: false, freshness: freshness, at: step.clock.now())
             throw error
         }
-        let injected = context.injectFailure
-        recorder.verified(report, error: nil, injected: injected, freshness: freshness, at: step.clock.now())
-        let failures = (report?.failures.count ?? 0) + (injected ? 1 : 0)
-        if failures > 0 {
-            let first = injected ? Self.injectedFinding : report!.failures[0].summary
-            throw DRError.problem("Verification of the restored \(context.target.name) failed: \(failures) finding\(failures == 1 ? "" : "s"), first: \(first).")
-        }
-        return ["passed": .bool(true), "tables": .int(report?.summary.tablesCounted ?? 0), "mismatches": .int(0),
-                "data_as_of": .time(freshness?.dataEndsAt ?? context.recoveryPoint)]
     }
 
-    /// The restored server with the target's credentials; the step's `db` when nothing was restored through the drill.
-    private func restoredConninfo(_ call: ResolvedCall) async throws -> String {
-        if let restored = context.recorder.restore { return try await context.provider.conninfo(of: restored) }
-        guard let db = call.string("db") else { throw DRError.badInput("Step '\(call.stepID)': `db` is required.") }
-        return db
+    /// With no manifest, the reference is the target's live source (rows per its tolerance).
+    private func withReference(_ call: ResolvedCall) async throws -> ResolvedCall {
+        let manifest = call.string("manifest") ?? "", source = call.string("source") ?? ""
+        guard manifest.isEmpty && source.isEmpty else { return call }
+        var call = call
+        call.parameters["manifest"] = nil
+        call.parameters["source"] = .string(try await DrillSource.conninfo(of: context.provider))
+        call.secretParameters.insert("source")
+        return call
+    }
+
+    private func readReport(_ call: ResolvedCall) -> VerificationReport? {
+        guard let file = call.string("report_file"), !file.isEmpty, let data = FileManager.default.contents(atPath: file) else { return nil }
+        return try? JSONDecoder().decode(VerificationReport.self, from: data)
     }
 
     /// Polls until the server accepts a connection (recording when), then reads how fresh its data is.
@@ -70,20 +73,9 @@ struct DrillVerify: ProcedureExecutor {
             try await clock.sleep(seconds: 1)
         }
     }
-
-    private func reference(_ call: ResolvedCall) async throws -> Reference {
-        if let manifest = call.string("manifest"), !manifest.isEmpty { return .manifestFile(URL(fileURLWithPath: manifest)) }
-        if let source = call.string("source"), !source.isEmpty { return .live(conninfo: source) }
-        return .live(conninfo: try await DrillSource.conninfo(of: context.provider))
-    }
-
-    private func tolerance(_ call: ResolvedCall) throws -> DRVerify.RowTolerance {
-        let text = call.string("rows").flatMap { $0.isEmpty ? nil : $0 } ?? context.target.verify?.rows.description ?? "exact"
-        return try DRVerify.RowTolerance(parsing: text)
-    }
 }
 
-/// The live source database of a target (for verification when no manifest was captured).
+/// The live source database of a target (the reference when no manifest was captured).
 enum DrillSource {
     static func conninfo(of provider: RecoveryProvider) async throws -> String {
         switch provider.target.provider {
@@ -101,14 +93,16 @@ struct FreshnessProbe {
     let connection: PGConnection
     let context: DrillContext
 
+    static let asUTC = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"
+
     func measure() -> DrillRecorder.Freshness {
         var result = DrillRecorder.Freshness()
-        _ = try? connection.query("SET TimeZone = 'UTC'")
         if let query = context.target.verify?.freshnessQuery {
             result.source = "freshness_query"
             do {
                 // The declared query returns one timestamp; wrapped so it comes back as RFC 3339 UTC.
-                let wrapped = "SELECT to_char((q.v)::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM (\(query)) AS q(v)"
+                _ = try connection.query("SET TimeZone = 'UTC'")
+                let wrapped = "SELECT to_char((q.v)::timestamptz AT TIME ZONE 'UTC', \(Self.asUTC)) FROM (\(query)) AS q(v)"
                 result.dataEndsAt = try connection.query(wrapped, timeout: 60).scalar.flatMap(RFC3339.parse)
                 if result.dataEndsAt == nil { result.note = "the freshness query returned no time" }
             } catch {
@@ -116,10 +110,10 @@ struct FreshnessProbe {
             }
         } else {
             result.source = "replay"
-            let sql = "SELECT to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+            let sql = "SELECT to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', \(Self.asUTC))"
             result.dataEndsAt = (try? connection.query(sql, timeout: 30).scalar)?.flatMap(RFC3339.parse)
             if result.dataEndsAt == nil {
-                result.note = "the restored server has no replay time (restored without WAL replay); declare verify.freshness_query for this target"
+                result.note = "the restored server reports no replayed commit (restored without WAL replay, e.g. RDS); declare verify.freshness_query for this target"
             }
         }
         result.seconds = result.dataEndsAt.map { context.recoveryPoint.timeIntervalSince($0) }

@@ -96,7 +96,7 @@ public struct RunSession {
         let unwired = runbook.allSteps.filter { !registry.isWired($0.uses) }
         guard unwired.isEmpty else {
             let list = unwired.map { "\($0.usesLocation): step '\($0.id)' uses '\($0.uses)'" }.joined(separator: "\n")
-            throw DRError.badInput("\(list)\nThese procedures are not wired into the runbook engine yet (only wait and exec run today); nothing was run. `dr run --plan` shows what they would do.")
+            throw DRError.badInput("\(list)\nThese procedures cannot run in this build; nothing was run. `dr run --plan` shows what they would do.")
         }
     }
 

@@ -22,9 +22,11 @@ public enum Evaluator {
             return .bool(!b)
         case .binary(let op, let l, let r, let offset):
             let left = try evaluate(l, in: scope)
-            // && and || stop early, so `a != '' && steps...` can guard the right side.
+            // && and || stop early, so `a != '' && steps...` can guard the right side, and
+            // `inputs.db || steps.restore.outputs.conninfo` reads the step only when the input is empty.
             if op == .and, left == .bool(false) { return left }
             if op == .or, left == .bool(true) { return left }
+            if op == .or, case .string(let s) = left, !s.isEmpty { return left }
             return try Operators.apply(op, left, try evaluate(r, in: scope), offset: offset)
         }
     }
@@ -42,7 +44,7 @@ public enum Evaluator {
             let (lt, rt) = (try type(of: l, in: scope), try type(of: r, in: scope))
             guard let lt, let rt else {
                 switch op {
-                case .plus, .minus: return nil
+                case .plus, .minus, .or: return nil
                 default: return .bool
                 }
             }

@@ -6,7 +6,9 @@ enum Operators {
     /// The result type of `l op r`, or nil when the operator does not apply to those types.
     static func resultType(_ op: BinaryOperator, _ l: ValueType, _ r: ValueType) -> ValueType? {
         switch op {
-        case .and, .or: return l == .bool && r == .bool ? .bool : nil
+        case .and: return l == .bool && r == .bool ? .bool : nil
+        // `a || b` on strings is "a, or b when a is empty": a default for an optional input.
+        case .or: return l == r && (l == .bool || l == .string) ? l : nil
         case .equal, .notEqual: return l == r ? .bool : nil
         case .less, .lessOrEqual, .greater, .greaterOrEqual:
             return l == r && [.int, .time, .duration, .string].contains(l) ? .bool : nil
@@ -29,7 +31,8 @@ enum Operators {
 
     static func typeError(_ op: BinaryOperator, _ l: ValueType, _ r: ValueType) -> String {
         switch op {
-        case .and, .or: return "'\(op.rawValue)' needs two bools, not \(l) and \(r)"
+        case .and: return "'&&' needs two bools, not \(l) and \(r)"
+        case .or: return "'||' needs two bools (or two strings: the first unless it is empty), not \(l) and \(r)"
         case .plus, .minus:
             return "cannot compute \(l) \(op.rawValue) \(r) (time ± duration, time - time, duration ± duration and int ± int are allowed)"
         default: return "cannot compare \(l) with \(r) using '\(op.rawValue)'"
@@ -43,6 +46,7 @@ enum Operators {
         switch (op, l, r) {
         case (.and, .bool(let a), .bool(let b)): return .bool(a && b)
         case (.or, .bool(let a), .bool(let b)): return .bool(a || b)
+        case (.or, .string(let a), .string(let b)): return .string(a.isEmpty ? b : a)
         case (.equal, _, _): return .bool(l == r)
         case (.notEqual, _, _): return .bool(l != r)
         case (.less, _, _): return .bool(try order(l, r, offset) < 0)

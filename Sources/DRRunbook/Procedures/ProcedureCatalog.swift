@@ -22,88 +22,94 @@ public enum StandardProcedures {
         snapshot, cacheSnapshot, copy, restorePointInTime, restoreSnapshot, failover, verify, teardown, status, wait, exec,
     ]
 
-    static let region = P.value("region", .string, "the region to act in (default: the target's region)")
-
     public static let snapshot = ProcedureSpec(
-        name: "snapshot", summary: "take a manual database snapshot and apply retention",
-        parameters: [.target(), .value("weekly", .bool, "name it for the ISO week, so it is taken once a week"),
-                     .value("name", .string, "snapshot name (default: derived from the target and the time)"),
-                     .value("retention", .duration, "delete dr-created snapshots older than this"), region],
-        outputs: [O("snapshot_id", .string, "the snapshot's id"), O("created_at", .time, "when it was taken"),
-                  O("region", .string, "where it is")],
+        name: "snapshot", summary: "take a manual snapshot (RDS) or base backup (postgres) and apply the target's retention",
+        parameters: [.target(), .value("weekly", .bool, "name it for the ISO week: taken once a week, then retention keeps the newest retention.weekly")],
+        outputs: [O("snapshot_id", .string, "the snapshot's id"), O("created_at", .time, "when it was started"),
+                  O("location", .string, "where it is: the region (rds) or the repository (postgres)"),
+                  O("created", .bool, "false when an existing one was reused"),
+                  O("deleted", .string, "snapshots retention deleted, comma-separated")],
         mutates: true, phase: "backup")
 
     public static let cacheSnapshot = ProcedureSpec(
-        name: "cache.snapshot", summary: "snapshot the target's cache (ElastiCache)",
-        parameters: [.target(), .value("name", .string, "snapshot name"),
-                     .value("retention", .duration, "delete dr-created cache snapshots older than this"), region],
-        outputs: [O("snapshot_id", .string, "the cache snapshot's id"), O("created_at", .time, "when it was taken")],
+        name: "cache.snapshot", summary: "this ISO week's snapshot of the target's cache (ElastiCache); nothing for a target without one",
+        parameters: [.target()],
+        outputs: [O("snapshot_id", .string, "the cache snapshot's id (empty when the target has no cache)"),
+                  O("taken", .bool, "false when the target has no cache")],
         mutates: true, phase: "backup")
 
     public static let copy = ProcedureSpec(
-        name: "copy", summary: "copy a snapshot to another region, re-encrypting it",
+        name: "copy", summary: "copy a snapshot to the DR region (rds, re-encrypting) or the DR repository (postgres)",
         parameters: [.target(), .value("snapshot", .string, "snapshot id, or latest (default)"),
-                     .value("to_region", .string, required: true, "the region to copy to"),
-                     .value("kms_key", .string, "KMS key in the destination region (default: the target's)"),
-                     .value("retention", .duration, "delete dr-created copies older than this")],
-        outputs: [O("snapshot_id", .string, "the copy's id"), O("region", .string, "the copy's region")],
+                     .value("to_region", .string, "rds: the region to copy to (default: the target's dr_region)")],
+        outputs: [O("snapshot_id", .string, "the copy's id"), O("location", .string, "the DR region or repository"),
+                  O("copied", .int, "how many snapshots were copied now (0 when already there)"),
+                  O("deleted", .string, "copies DR retention deleted, comma-separated")],
         mutates: true, phase: "copy")
 
     static let restoreOutputs = [
-        O("instance_id", .string, "the new instance's id"), O("endpoint_host", .string, "its endpoint host"),
-        O("endpoint_port", .int, "its endpoint port"),
+        O("instance_id", .string, "the new server's name or instance id"), O("endpoint_host", .string, "its host"),
+        O("endpoint_port", .int, "its port"), O("conninfo", .string, "how to connect to it (never with a password)"),
+        O("snapshot_id", .string, "the snapshot or base backup restored"),
+        O("restored_to", .string, "the time the data is from, RFC 3339 (empty when the backend cannot tell)"),
+        O("adopted", .bool, "true when a restore started earlier (before a crash) was finished instead of a new one"),
+    ]
+    static let restoreCommon: [P] = [
+        .target(), .value("as", .string, required: true, "the new server's name (rds: instance id)"),
+        .value("instance_class", .string, "rds: instance class (default: the source's)"),
     ]
 
     public static let restorePointInTime = ProcedureSpec(
-        name: "restore.point-in-time", summary: "restore the target to a point in time into a new instance",
-        parameters: [.target(), .value("time", .time, required: true, "the time to restore to (inside the restorable window)"),
-                     .value("as", .string, required: true, "the new instance's name"), region,
-                     .value("instance_class", .string, "instance class (default: the source's)")],
-        outputs: restoreOutputs + [O("restored_to", .time, "the time the data is from")],
-        mutates: true, phase: "restore")
+        name: "restore.point-in-time", summary: "restore the target to a point in time into a new server or instance",
+        parameters: restoreCommon + [.value("time", .string, required: true, "an RFC 3339 time inside the restorable window, or latest")],
+        outputs: restoreOutputs, mutates: true, phase: "restore")
 
     public static let restoreSnapshot = ProcedureSpec(
-        name: "restore.snapshot", summary: "restore a snapshot into a new instance",
-        parameters: [.target(), .value("snapshot", .string, "snapshot id, or latest (default)"),
-                     .value("as", .string, required: true, "the new instance's name"), region,
-                     .value("instance_class", .string, "instance class (default: the source's)")],
-        outputs: restoreOutputs + [O("snapshot_id", .string, "the snapshot restored"),
-                                   O("snapshot_time", .time, "when that snapshot was taken")],
-        mutates: true, phase: "restore")
+        name: "restore.snapshot", summary: "restore a snapshot into a new server or instance",
+        parameters: restoreCommon + [.value("snapshot", .string, "snapshot id, or latest (default: the newest by creation time)"),
+                                     .value("from_dr", .bool, "restore from the DR copy (rds: the DR region; postgres: dr_repository)"),
+                                     .value("region", .string, "rds: the region to restore in (default: the DR region with from_dr, else the target's)")],
+        outputs: restoreOutputs, mutates: true, phase: "restore")
 
     public static let failover = ProcedureSpec(
-        name: "failover", summary: "repoint a DNS record at a new endpoint",
-        parameters: [.value("zone", .string, required: true, "the hosted zone"),
-                     .value("record", .string, required: true, "the record to repoint"),
-                     .value("to", .string, required: true, "the new endpoint"),
-                     .value("ttl", .int, "record TTL in seconds")],
-        outputs: [O("change_id", .string, "the DNS change's id"), O("previous", .string, "what the record pointed at before")],
+        name: "failover", summary: "repoint clients: a Route 53 record (zone + record) or a postgres target's service-file entry",
+        parameters: [.value("to", .string, required: true, "the new endpoint host (Route 53), or the restored server's name (postgres)"),
+                     .value("zone", .string, "Route 53: the hosted zone"),
+                     .value("record", .string, "Route 53: the record; postgres: the service entry (default: the target's)"),
+                     .value("ttl", .int, "Route 53: record TTL in seconds"),
+                     .target(required: false, "postgres: the target whose service file to rewrite")],
+        outputs: [O("entry", .string, "the record or service entry changed"), O("now", .string, "what it points at now"),
+                  O("previous", .string, "what it pointed at before (empty if it is new), to undo the change")],
         mutates: true, phase: "failover")
 
     public static let verify = ProcedureSpec(
-        name: "verify", summary: "verify a restored database against a manifest or the live source",
-        parameters: [.value("db", .string, required: true, secret: true, "conninfo of the restored database"),
+        name: "verify", summary: "verify a restored database against a manifest or the live source; a mismatch fails the step",
+        parameters: [.value("db", .string, required: true, secret: true, "conninfo of the database to check"),
                      .value("manifest", .string, "manifest file to compare with"),
                      .value("source", .string, secret: true, "conninfo of the live source to compare with"),
-                     .target(required: false, "the target whose verification settings to use"),
-                     .value("rows", .string, "row-count tolerance: exact, at-least or within=PCT (default: the target's verify.rows)")],
-        outputs: [O("passed", .bool, "whether everything matched"), O("tables", .int, "tables compared"),
-                  O("mismatches", .int, "findings"), O("data_as_of", .time, "newest row time seen")],
+                     .value("rows", .string, "row-count tolerance: exact, at-least or within=PCT (default: the target's verify.rows, else exact)"),
+                     .value("report_file", .string, "also write the verification report (JSON) here"),
+                     .target(required: false, "the target whose verification settings to use")],
+        outputs: [O("passed", .bool, "whether everything matched"), O("tables", .int, "tables counted"),
+                  O("rows", .int, "rows counted"), O("mismatches", .int, "findings not accepted"),
+                  O("accepted", .int, "differences accepted by the tolerance")],
         mutates: false, phase: "verify")
 
     public static let teardown = ProcedureSpec(
-        name: "teardown", summary: "delete an instance dr created (only ones it tagged)",
-        parameters: [.value("instance", .string, required: true, "the instance to delete"), region,
-                     .target(required: false, "the target it was restored from")],
-        outputs: [O("deleted", .bool, "whether anything was deleted")],
+        name: "teardown", summary: "delete a restored server or instance dr made (only ones it marked or tagged)",
+        parameters: [.value("instance", .string, required: true, "the restored server's name or instance id"),
+                     .target(required: true, "the target it was restored from")],
+        outputs: [O("deleted", .bool, "whether anything was deleted (false when it was already gone)")],
         mutates: true, phase: "teardown")
 
     public static let status = ProcedureSpec(
-        name: "status", summary: "read the target's state, endpoint and restorable window",
-        parameters: [.target(), region],
-        outputs: [O("state", .string, "instance state"), O("endpoint_host", .string, "endpoint host"),
-                  O("endpoint_port", .int, "endpoint port"), O("latest_snapshot", .string, "newest snapshot id"),
-                  O("latest_restorable_time", .time, "end of the restorable window")],
+        name: "status", summary: "read the target's state, newest snapshot and restorable window",
+        parameters: [.target()],
+        outputs: [O("provider", .string, "rds or postgres"), O("state", .string, "rds: the instance's status; postgres: ok or warnings"),
+                  O("latest_snapshot", .string, "newest snapshot id (empty when none)"),
+                  O("restorable", .bool, "whether anything is restorable"),
+                  O("latest_restorable_time", .string, "end of the restorable window, RFC 3339 (empty when none)"),
+                  O("warnings", .int, "how many policy warnings status gives")],
         mutates: false, phase: "check")
 
     public static let wait = ProcedureSpec(

@@ -15,6 +15,22 @@ public struct ProcedureRegistry: Sendable {
         ProcedureRegistry(executors: ["wait": WaitProcedure(clock: clock), "exec": ExecProcedure(processes: processes)])
     }
 
+    /// Every procedure: `wait` and `exec`, and the recovery procedures over the targets' backends.
+    public static func standard(providers: TargetProviders, clock: DRClock = SystemClock(),
+                                processes: ProcessRunning = InterruptibleProcessRunner()) -> ProcedureRegistry {
+        var registry = local(clock: clock, processes: processes)
+        let recovery: [String: ProcedureExecutor] = [
+            "snapshot": SnapshotProcedure(providers: providers), "cache.snapshot": CacheSnapshotProcedure(providers: providers),
+            "copy": CopyProcedure(providers: providers),
+            "restore.point-in-time": RestoreProcedure(mode: .pointInTime, providers: providers),
+            "restore.snapshot": RestoreProcedure(mode: .snapshot, providers: providers),
+            "failover": FailoverProcedure(providers: providers), "verify": VerifyProcedure(providers: providers),
+            "teardown": TeardownProcedure(providers: providers), "status": StatusProcedure(providers: providers),
+        ]
+        for (name, executor) in recovery { registry.register(name, executor) }
+        return registry
+    }
+
     public mutating func register(_ name: String, _ executor: ProcedureExecutor) { executors[name] = executor }
 
     public func isWired(_ name: String) -> Bool { executors[name] != nil }
@@ -37,6 +53,6 @@ struct UnwiredProcedure: ProcedureExecutor {
     }
 
     func run(_ call: ResolvedCall, context: StepContext) async throws -> [String: Value] {
-        throw DRError.badInput("Step '\(call.stepID)': procedure '\(call.procedure)' is not wired into the runbook engine yet; only wait and exec run today. Use `dr run --plan` to see what it would do.")
+        throw DRError.badInput("Step '\(call.stepID)': procedure '\(call.procedure)' has no executor in this registry. Use `dr run --plan` to see what it would do.")
     }
 }

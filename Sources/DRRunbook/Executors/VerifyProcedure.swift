@@ -1,0 +1,76 @@
+import DRCore
+import DRProcedures
+import DRVerify
+import Foundation
+
+/// `verify`: captures the database `db` names and compares it with a manifest file or a live
+/// source, with a row-count tolerance (`rows`, else the target's `verify.rows`, else exact).
+/// A mismatch fails the step (exit 1) with the findings in the message, so they reach the report;
+/// `report_file` also keeps the whole verification report as JSON. Reads only.
+struct VerifyProcedure: ProcedureExecutor {
+    var providers: TargetProviders
+
+    func plan(_ call: ResolvedCall) async throws -> [PlannedAction] {
+        let reference = try self.reference(call, checkingFiles: true)
+        let against: String
+        switch reference {
+        case .manifestFile(let url): against = "the manifest \(url.path)"
+        case .live: against = "the live source (\(Redact.mask))"
+        case .manifest: against = "a manifest"
+        case nil: against = "(at run time: \(call.pending["manifest"] ?? call.pending["source"] ?? "?"))"
+        }
+        let rows = try tolerance(call)
+        var actions = [PlannedAction("capture the restored database's schema and row counts and compare with \(against), rows \(rows)",
+                                     call: "libpq: catalog queries and count(*) in one read-only snapshot", mutates: false)]
+        if let file = call.string("report_file") { actions.append(PlannedAction("write the verification report to \(file)", mutates: false)) }
+        return actions
+    }
+
+    func run(_ call: ResolvedCall, context: StepContext) async throws -> [String: Value] {
+        guard let db = call.string("db") else { throw DRError.badInput("Step '\(call.stepID)': verify needs `db`, the conninfo of the database to check.") }
+        guard let reference = try reference(call, checkingFiles: false) else {
+            throw DRError.badInput("Step '\(call.stepID)': verify needs `manifest` (a manifest file) or `source` (a live database's conninfo).")
+        }
+        let report = try await Verifier.verify(conninfo: db, against: reference, options: VerifyOptions(rows: try tolerance(call)))
+        if let file = call.string("report_file") {
+            do { try Data((try ReportRenderer.json(report) + "\n").utf8).write(to: URL(fileURLWithPath: file), options: .atomic) } catch {
+                throw DRError.badInput("Step '\(call.stepID)': cannot write the verification report to \(file): \(error.localizedDescription).")
+            }
+        }
+        guard report.passed else {
+            let shown = report.failures.prefix(20).map { "  - \($0.summary)" }.joined(separator: "\n")
+            let more = report.failures.count > 20 ? "\n  … and \(report.failures.count - 20) more" : ""
+            throw DRError.problem("Verification failed: \(report.failures.count) finding(s) (rows \(report.rows)):\n\(shown)\(more)")
+        }
+        return ["passed": .bool(true), "tables": .int(report.summary.tablesCounted), "rows": .int(Int(report.summary.rowsCounted)),
+                "mismatches": .int(report.summary.failures), "accepted": .int(report.summary.accepted)]
+    }
+
+    /// The manifest file or the live source; nil in a plan when it is only known at run time.
+    func reference(_ call: ResolvedCall, checkingFiles: Bool) throws -> Reference? {
+        switch (call.string("manifest"), call.string("source")) {
+        case (let path?, nil) where !path.isEmpty:
+            if checkingFiles && !FileManager.default.isReadableFile(atPath: path) {
+                throw DRError.badInput("Step '\(call.stepID)': the manifest \(path) does not exist or cannot be read. Capture one with `dr verify capture`. Nothing was changed.")
+            }
+            return .manifestFile(URL(fileURLWithPath: path))
+        case (nil, let source?), ("", let source?): return .live(conninfo: source)
+        case (nil, nil) where call.pending["manifest"] != nil || call.pending["source"] != nil: return nil
+        case (_?, _?): throw DRError.badInput("Step '\(call.stepID)': verify takes `manifest` or `source`, not both.")
+        default: throw DRError.badInput("Step '\(call.stepID)': verify needs `manifest` (a manifest file) or `source` (a live database's conninfo).")
+        }
+    }
+
+    /// `rows`, else the target's `verify.rows`, else exact.
+    func tolerance(_ call: ResolvedCall) throws -> DRVerify.RowTolerance {
+        if let text = call.string("rows"), !text.isEmpty {
+            do { return try DRVerify.RowTolerance(parsing: text) } catch let error as DRError {
+                throw DRError.badInput("Step '\(call.stepID)': \(error.message.replacingOccurrences(of: "--rows", with: "rows"))")
+            }
+        }
+        if call.string("target") != nil, let policy = try providers.target(call).verify {
+            return try DRVerify.RowTolerance(parsing: policy.rows.description)
+        }
+        return .exact
+    }
+}
