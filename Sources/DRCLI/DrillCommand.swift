@@ -4,11 +4,20 @@ import DRProcedures
 import DRRunbook
 import Foundation
 
-/// `dr drill TARGET`, `dr drill --all [--parallel N]`, `dr drill --cleanup [--older-than 6h]`,
-/// and `dr drill history TARGET`.
+/// `dr drill`: a group whose default is running drills (`dr drill TARGET`, `--all`, `--cleanup`),
+/// beside `dr drill history TARGET`.
 struct DrillCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drill",
+        abstract: "Restore drills: restore a target into a temporary server, verify it, tear it down, leave evidence.",
+        subcommands: [DrillRunCommand.self, DrillHistoryCommand.self],
+        defaultSubcommand: DrillRunCommand.self)
+}
+
+/// `dr drill [run] TARGET`, `dr drill --all [--parallel N]`, `dr drill --cleanup [--older-than 6h]`.
+struct DrillRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Restore drill: restore a target into a temporary server, verify it, tear it down, leave evidence.",
         discussion: """
         Runs runbooks/restore-drill.yml (or --runbook FILE) through the runbook engine. Points: \
@@ -17,8 +26,7 @@ struct DrillCommand: AsyncParsableCommand {
         a JUnit file, a Markdown summary and Prometheus textfile metrics; each drill is appended to the \
         target's history (dr drill history TARGET). Exit codes: 0 passed, 1 failed, 2 bad input (nothing \
         restored), 130 interrupted (after the teardown).
-        """,
-        subcommands: [DrillHistoryCommand.self])
+        """)
 
     @Argument(help: "The target to drill (a name in the config).") var target: String?
     @Flag(name: .long, help: "Drill every target in the config.") var all = false
@@ -160,7 +168,7 @@ struct DrillHistoryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let target = try ConfigLoader.load(explicit: config).target(named: self.target)
-        let history = DrillHistory(directory: historyDir.map(DrillCommand.absolute) ?? stateOptions.state.root + "/drills")
+        let history = DrillHistory(directory: historyDir.map(DrillRunCommand.absolute) ?? stateOptions.state.root + "/drills")
         let summary = DrillHistorySummary(target: target, entries: history.entries(target.name), last: last, now: Date())
         if output == .json { try printJSON(summary) } else { Terminal.writeStdout(summary.text) }
         if let warning = summary.warning {

@@ -71,6 +71,10 @@ final class DrillCommandTests: XCTestCase {
 
     func testDrillRestoresVerifiesMeasuresTearsDownAndLeavesEvidence() throws {
         XCTAssertEqual(try source.dr(["snapshot", source.target]).status, 0)
+        // A manifest captured at snapshot time (nothing written in between).
+        let manifest = work + "/manifest.json"
+        let capture = try source.dr(["verify", "capture", "--db", source.cluster.conninfo, "--out", manifest])
+        XCTAssertEqual(capture.status, 0, capture.stderr)
         try source.cluster.execute("INSERT INTO events (payload) SELECT md5(g::text) FROM generate_series(1, 250) g")
         try source.cluster.switchWal(waitingFor: source.repository)
         let hook = try WebhookRecorder(folder: work)
@@ -129,9 +133,11 @@ final class DrillCommandTests: XCTestCase {
         XCTAssertTrue((hook.received.first?["text"] as? String ?? "").contains("passed"), "\(hook.received)")
 
         // --inject-failure: exit 1, failure metrics, the last success kept, the failure notified, still torn down.
-        let failed = try drill([source.target, "--inject-failure", "--point", "latest-snapshot", "--notify", hook.url])
+        // The newest snapshot, verified exactly against the manifest captured with it; only the injected failure fails.
+        let failed = try drill([source.target, "--inject-failure", "--point", "latest-snapshot", "--manifest", manifest, "--notify", hook.url])
         XCTAssertEqual(failed.status, 1, failed.stderr)
-        XCTAssertTrue(failed.stdout.contains("FAILED"), failed.stdout)
+        XCTAssertTrue(failed.stdout.contains("FAILED") && failed.stdout.contains("snapshot"), failed.stdout)
+        XCTAssertTrue(failed.stdout.contains("0 failing finding") == false && failed.stdout.contains("1 failing finding"), failed.stdout)
         XCTAssertEqual(restoredServers(), [])
         let after = try metrics(files.metrics)
         XCTAssertEqual(after["dr_drill_success\(label)"], 0)
@@ -204,9 +210,9 @@ final class DrillCommandTests: XCTestCase {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        // Killed outright once its server exists: no teardown can run.
+        // Killed outright once its server's marker exists: no teardown can run.
         let deadline = Date().addingTimeInterval(60)
-        while !restoredServers().contains(where: { $0.hasPrefix("drill-") }) {
+        while !restoredServers().contains(where: { $0.hasPrefix("drill-") && FileManager.default.fileExists(atPath: source.restoreRoot + "/" + $0 + "/dr-restored.json") }) {
             XCTAssertTrue(Date() < deadline && process.isRunning, "the drill never started its restore")
             if Date() >= deadline || !process.isRunning { return }
             usleep(20_000)
