@@ -1,4 +1,5 @@
 import DRCore
+import DRRunbook
 import DRTestSupport
 import Foundation
 #if canImport(FoundationXML)
@@ -233,5 +234,36 @@ final class DrillCommandTests: XCTestCase {
         XCTAssertEqual(removed.map { $0["instance"] as? String }, [leftover])
         XCTAssertEqual(restoredServers(), ["keep-me"], "exactly the drill's leftover was removed")
         XCTAssertEqual(try source.dr(["teardown", "keep-me"]).status, 0)
+    }
+
+    func testCtrlCAndTimeoutTearDownBeforeExiting() throws {
+        XCTAssertEqual(try source.dr(["snapshot", source.target]).status, 0)
+        try source.cluster.switchWal(waitingFor: source.repository)
+
+        // Ctrl-C once the server exists: the teardown runs, then exit 130.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: DRBinary.path)
+        process.arguments = ["drill", source.target, "--report-dir", reports, "--state-dir", state, "--runbook", Self.runbook]
+        var env = ProcessInfo.processInfo.environment
+        env["DR_CONFIG"] = source.config
+        env["PGPASSWORD"] = source.cluster.password
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while !restoredServers().contains(where: { $0.hasPrefix("drill-") }) && Date() < deadline && process.isRunning { usleep(20_000) }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130)
+        XCTAssertEqual(restoredServers(), [], "torn down before exiting")
+        let interrupted = DrillHistory(directory: state + "/drills").entries(source.target)
+        XCTAssertEqual(interrupted.map(\.verdict.rawValue), ["interrupted"])
+
+        // A drill past its --timeout is stopped, torn down, and fails (exit 1).
+        let slow = try drill([source.target, "--timeout", "1s", "--output", "json"])
+        XCTAssertEqual(slow.status, 1, slow.stderr)
+        XCTAssertTrue((try json(slow)["failure"] as? String ?? "").contains("--timeout"), slow.stdout)
+        XCTAssertEqual(restoredServers(), [])
     }
 }
