@@ -36,7 +36,7 @@ struct FailoverCommand: AsyncParsableCommand {
     func run() async throws {
         let result: FailoverResult
         if let zone, let record, let to {
-            let session = try AWSSession.standard(logger: ProgressLog.logger())
+            let session = try RDSSession.standard(logger: ProgressLog.logger())
             result = try await Route53Failover(session: session, wait: wait.settings, logger: ProgressLog.logger())
                 .run(.init(zone: zone, record: record, to: to, ttl: ttl, create: create))
             WaitProgressReporter.finish()

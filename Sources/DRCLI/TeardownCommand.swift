@@ -50,12 +50,15 @@ struct TeardownCommand: AsyncParsableCommand {
             targetName = owners[0]
         }
         let result = try await options.provider(targetName).teardown(TeardownRequest(name: name))
-        try options.emit(result) { "Removed the restored server \(result.name) (\(result.details["folder"] ?? ""))." }
+        try options.emit(result) {
+            result.removed ? "Removed the restored server \(result.name) (\(result.details["folder"] ?? ""))."
+                           : "There is no restored server \(result.name) any more; nothing to tear down."
+        }
     }
 
     /// The rds path: region from --region, else the target's, else the AWS configuration's.
     func teardownInstance(_ id: String) async throws -> TeardownResult {
-        let session = try AWSSession.standard(logger: ProgressLog.logger())
+        let session = try RDSSession.standard(logger: ProgressLog.logger())
         var targetRegion: String?
         if let target, case .rds(let settings) = try options.target(target).provider { targetRegion = settings.region }
         let chosen = try region ?? targetRegion ?? session.defaultRegion()

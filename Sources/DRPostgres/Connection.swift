@@ -147,10 +147,15 @@ public final class PGConnection: @unchecked Sendable {
         return PGCanceller(handle)
     }
 
-    /// Gives `body` the open libpq connection (for the escaping helpers in other files).
-    func withRawConnection<R>(_ body: (OpaquePointer) throws -> R) throws -> R {
+    /// Quotes a string literal with libpq's own rules (`'it''s'`), for the few statements that
+    /// take no bound parameters (`SET TRANSACTION SNAPSHOT`).
+    public func quoteLiteral(_ value: String) throws -> String {
         guard let conn else { throw PostgresError(code: .connectionFailed, message: "The connection is closed.") }
-        return try body(conn)
+        guard let q = PQescapeLiteral(conn, value, value.utf8.count) else {
+            throw PostgresError(code: .queryFailed, message: String(cString: PQerrorMessage(conn)))
+        }
+        defer { PQfreemem(q) }
+        return String(cString: q)
     }
 
     /// Quotes an identifier with libpq's own rules (`"My Table"`).

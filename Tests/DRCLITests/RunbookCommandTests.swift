@@ -60,38 +60,47 @@ final class RunbookCommandTests: XCTestCase {
         XCTAssertEqual(try DRBinary.run(["runbook", "validate", malformed]).status, 2)
     }
 
+    func emptyFolder() throws -> String {
+        let path = dir + "/empty"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
     func testPlanShowsEveryStepAndChangesNothing() throws {
+        let config = try write("dr.yml", "targets:\n  prod-db: { provider: rds, region: us-east-1, instance: social-analytics-db }\n")
         let runbook = try write("drill.yml", """
         name: drill
         inputs:
           when: { type: time }
         steps:
-          - id: restore
-            uses: restore.point-in-time
-            with: { target: prod-db, time: "${{ inputs.when - 5m }}", as: drill-db }
+          - id: check
+            uses: status
+            with: { target: prod-db }
           - id: touch
             uses: exec
-            with: { command: "touch \(dir!)/touched" }
+            with: { command: "touch \(dir!)/touched ${{ inputs.when - 5m }}" }
         finally:
           - id: teardown
             uses: teardown
-            with: { instance: "${{ steps.restore.outputs.instance_id }}" }
+            with: { target: prod-db, instance: "${{ steps.check.outputs.latest_snapshot }}" }
         """)
-        let result = try DRBinary.run(["run", runbook, "--plan", "--input", "when=2026-11-20T12:00:00Z", "--output", "json"])
+        let env = ["DR_CONFIG": config]
+        let result = try DRBinary.run(["run", runbook, "--plan", "--input", "when=2026-11-20T12:00:00Z", "--output", "json"], environment: env)
         XCTAssertEqual(result.status, 0, result.stderr)
         let plan = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
         let steps = plan["steps"] as! [[String: Any]]
-        XCTAssertEqual(steps.map { $0["id"] as! String }, ["restore", "touch", "teardown"])
-        XCTAssertEqual((steps[0]["parameters"] as! [String: String])["time"], "2026-11-20T11:55:00Z")
-        XCTAssertEqual(steps.map { $0["mutates"] as! Bool }, [true, true, true])
-        XCTAssertEqual((steps[2]["parameters"] as! [String: String])["instance"], "(at run time: ${{ steps.restore.outputs.instance_id }})")
+        XCTAssertEqual(steps.map { $0["id"] as! String }, ["check", "touch", "teardown"])
+        XCTAssertEqual((steps[1]["parameters"] as! [String: String])["command"], "touch \(dir!)/touched 2026-11-20T11:55:00Z")
+        XCTAssertEqual(steps.map { $0["mutates"] as! Bool }, [false, true, true])
+        XCTAssertEqual((steps[2]["parameters"] as! [String: String])["instance"], "(at run time: ${{ steps.check.outputs.latest_snapshot }})")
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir!)/touched"), "--plan ran a command")
-        let text = try DRBinary.run(["run", runbook, "--plan", "--input", "when=2026-11-20T12:00:00Z"])
-        XCTAssertTrue(text.stdout.contains("   * run `touch \(dir!)/touched` (exec)"), text.stdout)
-        // Running it is refused before anything runs: restore is not wired yet.
-        let run = try DRBinary.run(["run", runbook, "--input", "when=2026-11-20T12:00:00Z", "--state-dir", dir + "/state"])
-        XCTAssertEqual(run.status, 2)
-        XCTAssertTrue(run.stderr.contains("not wired into the runbook engine yet"), run.stderr)
+        let text = try DRBinary.run(["run", runbook, "--plan", "--input", "when=2026-11-20T12:00:00Z"], environment: env)
+        XCTAssertTrue(text.stdout.contains("   * delete (at run time: ${{ steps.check.outputs.latest_snapshot }}), restored from prod-db, if dr made it (no final snapshot) (rds:DeleteDBInstance)"), text.stdout)
+        // Without a targets config the first step fails as bad input, before `touch` runs.
+        let run = try DRBinary.run(["run", runbook, "--input", "when=2026-11-20T12:00:00Z", "--state-dir", dir + "/state"],
+                                   environment: ["DR_CONFIG": ""], workingDirectory: try emptyFolder())
+        XCTAssertEqual(run.status, 2, run.stderr)
+        XCTAssertTrue(run.stderr.contains("there is no targets config"), run.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir!)/touched"))
         let missing = try DRBinary.run(["run", runbook, "--plan"])
         XCTAssertEqual(missing.status, 2)

@@ -50,9 +50,14 @@ final class SelfHostedBadInputTests: XCTestCase {
         XCTAssertEqual((doc["targets"] as? [[String: Any]])?.map { $0["name"] as! String }, ["prod-db", "local-db"])
         XCTAssertFalse(text.stdout.contains("hunter2") || json.stdout.contains("hunter2"))
 
-        // rds commands are not available yet: exit 2, clearly, nothing called.
+        // rds commands with no AWS credentials anywhere: exit 2, naming what was tried, nothing called.
+        var noAWS = env
+        for k in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"] { noAWS[k] = "" }
+        noAWS["AWS_EC2_METADATA_DISABLED"] = "true"
+        noAWS["AWS_CONFIG_FILE"] = "/nonexistent/config"
+        noAWS["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent/credentials"
         for args in [["snapshot", "prod-db"], ["restore", "prod-db", "--latest-restorable", "--as", "x"], ["status", "prod-db"]] {
-            assertBadInput(try DRBinary.run(args, environment: env), mentions: ["not available yet for provider rds"])
+            assertBadInput(try DRBinary.run(args, environment: noAWS), mentions: ["credentials"])
         }
     }
 

@@ -102,6 +102,8 @@ final class SelfHostedRestoreTests: XCTestCase {
             .write(to: URL(fileURLWithPath: source.serviceFile))
         let fo = try source.dr(["failover", source.target, "--to", "from-dr"])
         XCTAssertEqual(fo.status, 0, fo.stderr)
+        setenv("PGSERVICEFILE", source.serviceFile, 1)
+        defer { unsetenv("PGSERVICEFILE") }
         let viaService = try PGConnection(conninfo: "service=local-db password=\(source.cluster.password)")
         XCTAssertEqual(try viaService.query("SELECT current_setting('port')").scalar, String(port))
         viaService.close()

@@ -1,5 +1,6 @@
 @testable import DRProcedures
 import DRCore
+import DRVerify
 import XCTest
 
 final class ConfigLoaderTests: XCTestCase {
@@ -117,13 +118,5 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(ConfigLoader.resolvePath(explicit: nil, environment: [:], workingDirectory: "/w"), "/w/dr.yml")
         XCTAssertEqual(ConfigLoader.resolvePath(explicit: nil, environment: ["DR_CONFIG": "/x/y.yml"], workingDirectory: "/w"), "/x/y.yml")
         XCTAssertEqual(ConfigLoader.resolvePath(explicit: "c.yml", environment: ["DR_CONFIG": "/x/y.yml"], workingDirectory: "/w"), "/w/c.yml")
-    }
-
-    func testRowTolerance() {
-        XCTAssertEqual(RowTolerance("exact"), .exact)
-        XCTAssertEqual(RowTolerance("at-least"), .atLeast)
-        XCTAssertEqual(RowTolerance("within=2.5"), .within(percent: 2.5))
-        XCTAssertNil(RowTolerance("within=200"))
-        XCTAssertNil(RowTolerance("about"))
     }
 }

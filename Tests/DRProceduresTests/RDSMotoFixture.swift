@@ -10,7 +10,7 @@ import XCTest
 /// and a `dr` target naming them. Names are unique per fixture: tests share one moto.
 struct RDSMotoFixture {
     let id: String
-    let session: DRProcedures.AWSSession
+    let session: RDSSession
     let environment: [String: String]
     let target: Target
     let settings: RDSTargetSettings
@@ -30,7 +30,7 @@ struct RDSMotoFixture {
                    "AWS_ENDPOINT_URL_ROUTE_53": try (route53Endpoint ?? Moto.noAuthURL()).absoluteString,
                    "AWS_MAX_ATTEMPTS": String(maxAttempts), "HOME": home, "DR_STATE_DIR": home + "/state",
                    "AWS_CONFIG_FILE": home + "/none", "AWS_SHARED_CREDENTIALS_FILE": home + "/none"]
-        let session = try DRProcedures.AWSSession.standard(environment: AWSEnvironment(variables: env, homeDirectory: home))
+        let session = try RDSSession.standard(environment: AWSEnvironment(variables: env, homeDirectory: home))
         let settings = RDSTargetSettings(region: primary, resource: .instance("\(id)-db"), drRegion: dr,
                                          drKMSKeyID: "alias/dr-backups-\(id)", database: .secret("production/\(id)/database/main"),
                                          cacheReplicationGroup: cache ? "\(id)-redis" : nil, retentionWeekly: retentionWeekly,

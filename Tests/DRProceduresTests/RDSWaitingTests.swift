@@ -66,7 +66,7 @@ final class RDSWaitingTests: XCTestCase {
 
     func provider(_ transport: FakeRDS, timeout: Double? = nil) throws -> RDSProvider {
         let env = AWSEnvironment(variables: ["AWS_ENDPOINT_URL": "https://rds.test"], homeDirectory: "/nonexistent")
-        let session = DRProcedures.AWSSession(configuration: try AWSConfiguration(environment: env),
+        let session = RDSSession(configuration: try AWSConfiguration(environment: env),
                                  credentials: StaticCredentialProvider(AWSCredentials(accessKeyId: "AKID", secretAccessKey: "SECRETKEY123456")),
                                  transport: transport, retry: RetryPolicy(maxAttempts: 1), clock: clock)
         let settings = RDSTargetSettings(region: "us-east-1", resource: .instance("src"))

@@ -65,6 +65,8 @@ public final class FaultProxy: @unchecked Sendable {
         return object.compactMapValues { $0 as? Int }
     }
 
+    /// SIGTERM, then SIGKILL if the proxy has not exited within 3 s (a handler thread stuck
+    /// on a dropped upstream connection can keep it from shutting down).
     public func stop() {
         guard process.isRunning else { return }
         let pid = process.processIdentifier
@@ -72,6 +74,7 @@ public final class FaultProxy: @unchecked Sendable {
         // Bounded: poll for the exit rather than block, then SIGKILL.
         for _ in 0..<50 where process.isRunning { usleep(20_000) }
         if process.isRunning { kill(pid, SIGKILL) }
+        process.waitUntilExit()
     }
 
     deinit { stop() }

@@ -117,10 +117,10 @@ public final class TestCluster {
     func runAsPostgres(_ exe: String, _ args: [String], detached: Bool = false) throws -> String {
         let argv = geteuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", exe] + args : [exe] + args
         if detached {
-            // pg_ctl start leaves a daemon holding its stdout: send output to a file, not a pipe.
+            // pg_ctl start leaves a daemon behind: output to a file, never a pipe (see DRCore.Spawn).
             let log = folder + "/pg_ctl.out"
-            let status = try SystemProcessRunner.runBlocking("/bin/sh", ["-c", argv.map(shellQuote).joined(separator: " ") + " >>" + shellQuote(log) + " 2>&1 </dev/null; echo $?"])
-            guard status.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0" else {
+            let status = try Spawn.run(argv, outputFile: log)
+            guard status == 0 else {
                 throw TestClusterError("\(exe) failed: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
             }
             return ""
@@ -130,7 +130,6 @@ public final class TestCluster {
         return result.stdout
     }
 
-    private func shellQuote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 }
 
 public struct TestClusterError: Error, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import DRCore
+import DRVerify
 import Foundation
 import Yams
 
@@ -187,7 +188,7 @@ struct TargetParser {
         for (key, v) in try value.mapping(allowed: ["rows", "freshness_query"]) {
             if key == "rows" {
                 let text = try v.string()
-                guard let tolerance = RowTolerance(text) else {
+                guard let tolerance = try? RowTolerance(parsing: text) else {
                     throw v.error("verify.rows is \"\(text)\"; use exact, at-least, or within=PCT (e.g. within=5).")
                 }
                 policy.rows = tolerance

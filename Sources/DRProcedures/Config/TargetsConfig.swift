@@ -1,4 +1,5 @@
 import DRCore
+import DRVerify
 import Foundation
 
 /// The targets config file (`dr.yml`): named targets, so commands say `prod-db`, not ARNs.
@@ -21,7 +22,7 @@ public struct TargetsConfig: Sendable {
 }
 
 /// One named target: which provider holds it, where, and its policy.
-public struct Target: Sendable, Codable, Equatable {
+public struct Target: Sendable, Equatable {
     public var name: String
     public var provider: ProviderSettings
     /// How a drill verifies a restore of this target (optional).
@@ -45,14 +46,14 @@ public struct Target: Sendable, Codable, Equatable {
 }
 
 /// The provider and its settings; one case per backend.
-public enum ProviderSettings: Sendable, Codable, Equatable {
+public enum ProviderSettings: Sendable, Equatable {
     case rds(RDSTargetSettings)
     case postgres(PostgresTargetSettings)
 }
 
 /// `provider: rds` — an RDS instance or Aurora cluster (issue 4).
-public struct RDSTargetSettings: Sendable, Codable, Equatable {
-    public enum Resource: Sendable, Codable, Equatable {
+public struct RDSTargetSettings: Sendable, Equatable {
+    public enum Resource: Sendable, Equatable {
         case instance(String)
         case cluster(String)
     }
@@ -84,7 +85,7 @@ public struct RDSTargetSettings: Sendable, Codable, Equatable {
 }
 
 /// How to reach a target's database for verification.
-public enum DatabaseAccess: Sendable, Codable, Equatable {
+public enum DatabaseAccess: Sendable, Equatable {
     /// A Secrets Manager secret id holding `{"host","port","username","password","database"}`.
     case secret(String)
     /// A libpq conninfo string or URI.
@@ -92,7 +93,7 @@ public enum DatabaseAccess: Sendable, Codable, Equatable {
 }
 
 /// `provider: postgres` — a self-hosted PostgreSQL server on this machine (issue 5).
-public struct PostgresTargetSettings: Sendable, Codable, Equatable {
+public struct PostgresTargetSettings: Sendable, Equatable {
     /// How to reach the source server (libpq conninfo; passwords via pgpass or PGPASSWORD are best).
     public var conninfo: String
     /// Base backups and the WAL archive.
@@ -123,7 +124,8 @@ public struct PostgresTargetSettings: Sendable, Codable, Equatable {
 }
 
 /// `verify:` — how a restore of this target is judged.
-public struct VerifyPolicy: Sendable, Codable, Equatable {
+public struct VerifyPolicy: Sendable, Equatable {
+    /// Row-count tolerance, as `dr verify --rows` reads it (DRVerify).
     public var rows: RowTolerance
     /// A query returning one timestamp: the newest data, to measure freshness.
     public var freshnessQuery: String?
@@ -148,36 +150,6 @@ public struct DrillPolicy: Sendable, Codable, Equatable {
         self.point = point
         self.manifest = manifest
     }
-}
-
-/// How row counts are compared: exactly, at least the manifest's, or within a percentage.
-public enum RowTolerance: Sendable, Codable, Equatable, CustomStringConvertible {
-    case exact
-    case atLeast
-    case within(percent: Double)
-
-    public init?(_ text: String) {
-        switch text {
-        case "exact": self = .exact
-        case "at-least": self = .atLeast
-        default:
-            guard text.hasPrefix("within="), let pct = Double(text.dropFirst("within=".count).replacingOccurrences(of: "%", with: "")),
-                  pct >= 0, pct <= 100 else { return nil }
-            self = .within(percent: pct)
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .exact: return "exact"
-        case .atLeast: return "at-least"
-        case .within(let p): return "within=\(p.formatted())"
-        }
-    }
-}
-
-extension Double {
-    fileprivate func formatted() -> String { self == rounded() ? String(Int(self)) : String(self) }
 }
 
 extension Target {

@@ -6,12 +6,12 @@ import Logging
 public enum Providers {
     /// `session`: the AWS session for `rds` targets (default: the standard one from the environment).
     public static func make(for target: Target, logger: Logger = Logger(label: "dr"),
-                            drExecutable: String = DRExecutable.path, session: AWSSession? = nil) throws -> RecoveryProvider {
+                            drExecutable: String = DRExecutable.path, session: RDSSession? = nil) throws -> RecoveryProvider {
         switch target.provider {
         case .postgres(let settings):
             return SelfHostedProvider(target: target, settings: settings, logger: logger, drExecutable: drExecutable)
         case .rds(let settings):
-            return try RDSProvider(target: target, settings: settings, session: session ?? AWSSession.standard(logger: logger), logger: logger)
+            return try RDSProvider(target: target, settings: settings, session: session ?? RDSSession.standard(logger: logger), logger: logger)
         }
     }
 }

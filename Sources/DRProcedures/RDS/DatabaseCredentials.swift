@@ -6,7 +6,7 @@ import Foundation
 /// Manager secret holding `{"host","port","username","password","database"}`. The result holds
 /// the password; errors name the secret and the missing field, never a value.
 struct DatabaseCredentials {
-    let session: AWSSession
+    let session: RDSSession
     let region: String
 
     func conninfo(_ access: DatabaseAccess?, target: String, host: String?, port: Int?) async throws -> String {

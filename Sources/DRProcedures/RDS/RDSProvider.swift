@@ -9,12 +9,12 @@ import Logging
 public struct RDSProvider: RecoveryProvider {
     public let target: Target
     public let settings: RDSTargetSettings
-    public let session: AWSSession
+    public let session: RDSSession
     public var wait: WaitSettings
     let logger: Logger
 
     /// Checks the target's regions before anything is called (an unknown region is bad input).
-    public init(target: Target, settings: RDSTargetSettings, session: AWSSession, wait: WaitSettings = WaitSettings(),
+    public init(target: Target, settings: RDSTargetSettings, session: RDSSession, wait: WaitSettings = WaitSettings(),
                 logger: Logger = Logger(label: "dr")) throws {
         try KnownRegions.check(settings.region, what: "region of target \(target.name)")
         if let dr = settings.drRegion { try KnownRegions.check(dr, what: "dr_region of target \(target.name)") }

@@ -8,11 +8,11 @@ import Logging
 /// recovery copy has nothing worth keeping that its source does not hold); refuses anything
 /// else with exit 2. A re-run after success finds nothing and says so.
 public struct RDSTeardown: Sendable {
-    let session: AWSSession
+    let session: RDSSession
     let wait: WaitSettings
     let logger: Logger
 
-    public init(session: AWSSession, wait: WaitSettings = WaitSettings(), logger: Logger = Logger(label: "dr")) {
+    public init(session: RDSSession, wait: WaitSettings = WaitSettings(), logger: Logger = Logger(label: "dr")) {
         self.session = session
         self.wait = wait
         self.logger = logger

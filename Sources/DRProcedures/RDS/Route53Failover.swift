@@ -25,12 +25,12 @@ public struct Route53Failover: Sendable {
         }
     }
 
-    let session: AWSSession
+    let session: RDSSession
     let wait: WaitSettings
     let stateDirectory: String
     let logger: Logger
 
-    public init(session: AWSSession, wait: WaitSettings = WaitSettings(), stateDirectory: String = Route53Failover.defaultStateDirectory(),
+    public init(session: RDSSession, wait: WaitSettings = WaitSettings(), stateDirectory: String = Route53Failover.defaultStateDirectory(),
                 logger: Logger = Logger(label: "dr")) {
         self.session = session
         self.wait = wait

@@ -106,14 +106,13 @@ struct BaseBackup {
         try results.run { i -> BackupInfo.FileEntry? in
             let rel = files[i].path
             do {
-                let copied = try FileOps.copy(from: dataDirectory + "/" + rel, to: destination + "/" + rel, sync: false)
+                let copied = try FileOps.copy(from: dataDirectory + "/" + rel, to: destination + "/" + rel, sync: true)
                 return BackupInfo.FileEntry(path: rel, size: copied.size, sha256: copied.sha256)
             } catch FileOps.CopyError.sourceVanished {
                 return nil
             }
         }
-        // One sync of the whole tree at the end is much cheaper than an fsync per file.
-        sync()
+        for dir in listing.directories { FileOps.syncDirectory(destination + "/" + dir) }
         return results.values.compactMap { $0 }
     }
 

@@ -158,7 +158,8 @@ struct PointInTimeRestore {
             try FileOps.writeAtomically(Data(map.utf8), to: dataDirectory + "/tablespace_map", mode: 0o600)
         }
         try FileOps.writeAtomically(Data(), to: dataDirectory + "/recovery.signal", mode: 0o600)
-        sync()
+        // No fsync here: a server starting from a backup label syncs its whole data directory
+        // before recovery (recovery_init_sync_method), so syncing twice would only cost time.
     }
 
     /// Appends dr's settings to postgresql.auto.conf; later lines win over the source's own.

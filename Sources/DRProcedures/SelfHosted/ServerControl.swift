@@ -83,26 +83,3 @@ struct ServerControl {
     }
 }
 
-/// posix_spawn + waitpid, with stdin from /dev/null and stdout/stderr appended to a file: for
-/// programs that leave a daemon behind (pg_ctl start), where pipes would never close.
-enum Spawn {
-    static func run(_ argv: [String], outputFile: String) throws -> Int32 {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_APPEND, 0)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let cArgs = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ)
-        guard rc == 0 else { throw DRError.problem("Could not start \(argv[0]): \(String(cString: strerror(rc))).") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw DRError.problem("Could not wait for \(argv[0]): \(String(cString: strerror(errno))).") }
-        }
-        // WIFEXITED / WEXITSTATUS, spelled out (they are macros in C).
-        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    }
-}

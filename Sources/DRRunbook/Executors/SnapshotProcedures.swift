@@ -37,7 +37,7 @@ struct SnapshotProcedure: ProcedureExecutor {
         // Weekly snapshots are named for the week, so the backend finds them; an ad-hoc one that
         // this step had finished before the crash is found by kind and time.
         if context.isReentry && !weekly,
-           let made = try await provider.status().snapshots.first(where: { $0.kind == "adhoc" && $0.createdAt >= context.attemptStartedAt.addingTimeInterval(-5) }) {
+           let made = try await provider.status().snapshots.first(where: { $0.kind == "adhoc" && $0.createdAt >= context.attemptStartedAt.addingTimeInterval(-1) }) {
             return Self.outputs(id: made.id, createdAt: made.createdAt, location: Self.location(provider.target), created: false, deleted: [])
         }
         let result = try await provider.snapshot(SnapshotRequest(weekly: weekly))

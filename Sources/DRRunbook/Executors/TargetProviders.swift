@@ -14,11 +14,11 @@ public struct TargetProviders: Sendable {
     /// Makes a target's backend (tests may inject an AWS session through it).
     public var makeProvider: @Sendable (Target, Logger) throws -> RecoveryProvider
     /// The AWS session for Route 53 failover, which belongs to no target.
-    public var makeSession: @Sendable (Logger) throws -> DRProcedures.AWSSession
+    public var makeSession: @Sendable (Logger) throws -> RDSSession
 
     public init(config: TargetsConfig?, logger: Logger = Logger(label: "dr"),
                 makeProvider: @escaping @Sendable (Target, Logger) throws -> RecoveryProvider = { try Providers.make(for: $0, logger: $1) },
-                makeSession: @escaping @Sendable (Logger) throws -> DRProcedures.AWSSession = { try DRProcedures.AWSSession.standard(logger: $0) }) {
+                makeSession: @escaping @Sendable (Logger) throws -> RDSSession = { try RDSSession.standard(logger: $0) }) {
         self.config = config
         self.logger = logger
         self.makeProvider = makeProvider

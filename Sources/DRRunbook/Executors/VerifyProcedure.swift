@@ -22,7 +22,7 @@ struct VerifyProcedure: ProcedureExecutor {
         let rows = try tolerance(call)
         var actions = [PlannedAction("capture the restored database's schema and row counts and compare with \(against), rows \(rows)",
                                      call: "libpq: catalog queries and count(*) in one read-only snapshot", mutates: false)]
-        if let file = call.string("report_file") { actions.append(PlannedAction("write the verification report to \(file)", mutates: false)) }
+        if let file = reportFile(call) { actions.append(PlannedAction("write the verification report to \(file)", mutates: false)) }
         return actions
     }
 
@@ -32,7 +32,7 @@ struct VerifyProcedure: ProcedureExecutor {
             throw DRError.badInput("Step '\(call.stepID)': verify needs `manifest` (a manifest file) or `source` (a live database's conninfo).")
         }
         let report = try await Verifier.verify(conninfo: db, against: reference, options: VerifyOptions(rows: try tolerance(call)))
-        if let file = call.string("report_file") {
+        if let file = reportFile(call) {
             do { try Data((try ReportRenderer.json(report) + "\n").utf8).write(to: URL(fileURLWithPath: file), options: .atomic) } catch {
                 throw DRError.badInput("Step '\(call.stepID)': cannot write the verification report to \(file): \(error.localizedDescription).")
             }
@@ -45,6 +45,9 @@ struct VerifyProcedure: ProcedureExecutor {
         return ["passed": .bool(true), "tables": .int(report.summary.tablesCounted), "rows": .int(Int(report.summary.rowsCounted)),
                 "mismatches": .int(report.summary.failures), "accepted": .int(report.summary.accepted)]
     }
+
+    /// `report_file`, unless empty (a runbook input left at its default).
+    func reportFile(_ call: ResolvedCall) -> String? { call.string("report_file").flatMap { $0.isEmpty ? nil : $0 } }
 
     /// The manifest file or the live source; nil in a plan when it is only known at run time.
     func reference(_ call: ResolvedCall, checkingFiles: Bool) throws -> Reference? {

@@ -1,20 +1,6 @@
 import CLibPQ
 import Foundation
 
-extension PGConnection {
-    /// Quotes a literal with libpq's own rules, for the few statements that take no bound
-    /// parameters (ALTER SYSTEM). Everything else binds its values.
-    public func quoteLiteral(_ value: String) throws -> String {
-        try withRawConnection { conn in
-            guard let q = PQescapeLiteral(conn, value, value.utf8.count) else {
-                throw PostgresError(code: .queryFailed, message: String(cString: PQerrorMessage(conn)))
-            }
-            defer { PQfreemem(q) }
-            return String(cString: q)
-        }
-    }
-}
-
 /// libpq connection strings: parsed into keywords, and rebuilt with some keywords changed.
 public enum Conninfo {
     /// The keywords a conninfo string or URI sets, in libpq's order (nil when it does not parse).

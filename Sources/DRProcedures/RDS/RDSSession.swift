@@ -7,7 +7,7 @@ import Logging
 /// endpoints), one credential chain shared by every client, the transport, retries and clock.
 /// Clients are made per region on demand, each with its endpoint resolved as the SDKs do
 /// (`AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, profile, default).
-public struct AWSSession: Sendable {
+public struct RDSSession: Sendable {
     public let configuration: AWSConfiguration
     public let credentials: any AWSCredentialProvider
     public let transport: any HTTPTransport
@@ -27,7 +27,7 @@ public struct AWSSession: Sendable {
 
     /// The session a command runs with: the standard credential chain over libcurl, retries
     /// per `AWS_MAX_ATTEMPTS` / `max_attempts`. Settings errors are bad input (exit 2).
-    public static func standard(environment: AWSEnvironment = .current(), logger: Logger = Logger(label: "dr.aws")) throws -> AWSSession {
+    public static func standard(environment: AWSEnvironment = .current(), logger: Logger = Logger(label: "dr.aws")) throws -> RDSSession {
         do {
             let configuration = try AWSConfiguration(environment: environment)
             let transport = CurlTransport(options: .init(caBundlePath: configuration.caBundle,
@@ -42,7 +42,7 @@ public struct AWSSession: Sendable {
                                                                           clock: clock, logger: logger),
                                               clock: clock)
             let chain = StandardCredentialChain(configuration: configuration, services: services)
-            return AWSSession(configuration: configuration, credentials: chain, transport: transport, retry: retry,
+            return RDSSession(configuration: configuration, credentials: chain, transport: transport, retry: retry,
                               clock: clock, logger: logger)
         } catch let error as AWSConfigError {
             throw error.drError
