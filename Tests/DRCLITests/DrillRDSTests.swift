@@ -113,4 +113,27 @@ final class DrillRDSTests: XCTestCase {
         XCTAssertEqual(removed.map { $0["instance"] as? String }, ["drill-\(id!)-old"], r.stdout)
         XCTAssertEqual(try instances(), ["\(id!)-db", "\(id!)-pitr", "\(id!)-stranger"])
     }
+
+    func testAllTargetsAreDrilledABoundedNumberAtATime() throws {
+        // A second target on its own instance.
+        try boto("""
+        rds.create_db_instance(DBInstanceIdentifier=f"{ID}-db2", DBInstanceClass="db.t3.micro", Engine="postgres",
+                               AllocatedStorage=20, MasterUsername="app", MasterUserPassword="source-password-123", BackupRetentionPeriod=7)
+        """)
+        var config = try String(contentsOfFile: home + "/dr.yml", encoding: .utf8)
+        config += "\n  second-\(id!):\n    provider: rds\n    region: us-east-1\n    instance: \(id!)-db2\n"
+        try config.write(toFile: home + "/dr.yml", atomically: true, encoding: .utf8)
+        for target in ["prod-\(id!)", "second-\(id!)"] { XCTAssertEqual(try dr(["snapshot", target]).status, 0) }
+        let manifest = home + "/manifest.json"
+        XCTAssertEqual(try dr(["verify", "capture", "--db", database.conninfo, "--out", manifest]).status, 0)
+        let r = try dr(["drill", "--all", "--parallel", "2", "--verify-db", Self.withoutPassword(database.conninfo), "--manifest", manifest,
+                        "--report-dir", home + "/reports", "--state-dir", home + "/state", "--runbook", DrillCommandTests.runbook, "--output", "json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let drills = (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["drills"] as? [[String: Any]] ?? []
+        XCTAssertEqual(drills.map { $0["target"] as? String }, ["prod-\(id!)", "second-\(id!)"])
+        XCTAssertEqual(drills.map { $0["verdict"] as? String }, ["passed", "passed"])
+        let metrics = try FileManager.default.contentsOfDirectory(atPath: home + "/reports").filter { $0.hasSuffix(".prom") }.sorted()
+        XCTAssertEqual(metrics, ["dr_drill_prod-\(id!).prom", "dr_drill_second-\(id!).prom"], "one metrics file per target")
+        XCTAssertEqual(try instances(), ["\(id!)-db", "\(id!)-db2"])
+    }
 }
