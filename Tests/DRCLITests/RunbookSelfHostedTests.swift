@@ -171,64 +171,16 @@ final class RunbookSelfHostedTests: XCTestCase {
         XCTAssertEqual(afterClean.count, start.count + 1)
         XCTAssertEqual(restoredServers(), ["clean"])
 
-        // Killed after every journal event (and mid-restore, mid-wait), resumed each time.
-        let journalDir = state + "/runs"
-        let known = Set((try? FileManager.default.contentsOfDirectory(atPath: journalDir)) ?? [])
-        var arguments = ["run", runbook, "--input", "name=crashed", "--input", "manifest=\(manifest)"]
-        var kills = 0, midStep: Set<String> = []
-        var finished: ProcessResult?
-        for iteration in 0..<40 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: DRBinary.path)
-            process.arguments = arguments
-            var env = ProcessInfo.processInfo.environment
-            env["DR_CONFIG"] = source.config
-            env["DR_STATE_DIR"] = state
-            env["PGPASSWORD"] = source.cluster.password
-            process.environment = env
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            let journal = ((try? FileManager.default.contentsOfDirectory(atPath: journalDir)) ?? []).first { !known.contains($0) }
-            let linesAtStart = journal.map { lines(journalDir + "/" + $0).count } ?? 0
-            try process.run()
-            // Kill after a step starts and after it ends, in turn (a resume first writes `resumed`
-            // and, for a step in flight, its re-entry); inside the restore and the wait, kill mid-step.
-            let needed = iteration % 2 == 0 && iteration > 0 ? 2 : 3
-            var killed = false
-            while process.isRunning {
-                guard let file = ((try? FileManager.default.contentsOfDirectory(atPath: journalDir)) ?? []).first(where: { !known.contains($0) }) else {
-                    usleep(20_000); continue
-                }
-                let current = lines(journalDir + "/" + file)
-                if current.last?.contains("\"type\":\"finished\"") == true {
-                    usleep(10_000); continue  // it has finished: let it exit and print its report
-                }
-                if current.count >= linesAtStart + needed {
-                    if let last = current.last, last.contains("\"type\":\"step_started\""),
-                       let step = ["restore", "pause"].first(where: { last.contains("\"step\":\"\($0)\"") }), !midStep.contains(step) {
-                        midStep.insert(step)
-                        usleep(step == "restore" ? 400_000 : 1_000_000)
-                    }
-                    kill(process.processIdentifier, SIGKILL)
-                    killed = true
-                    break
-                }
-                usleep(10_000)
-            }
-            process.waitUntilExit()
-            if !killed || process.terminationReason == .exit {
-                finished = ProcessResult(status: process.terminationStatus, stdout: "", stderr: "")
-                break
-            }
-            kills += 1
-            let runID = String(((try FileManager.default.contentsOfDirectory(atPath: journalDir)).first { !known.contains($0) }!).dropLast(".jsonl".count))
-            arguments = ["run", "--resume", runID]
-        }
-        let journalText = ((try? FileManager.default.contentsOfDirectory(atPath: journalDir)) ?? []).filter { !known.contains($0) }
-            .map { (try? String(contentsOfFile: journalDir + "/" + $0, encoding: .utf8)) ?? "" }.joined()
-        XCTAssertEqual(finished?.status, 0, "the resumed run must finish cleanly; journal:\n\(journalText)")
-        XCTAssertGreaterThanOrEqual(kills, 5, "killed at every boundary")
-        XCTAssertEqual(midStep, ["restore", "pause"], "killed mid-restore and mid-wait")
+        // Killed after every step start and end (and mid-restore, mid-wait), resumed each time.
+        var env = ProcessInfo.processInfo.environment
+        env["DR_CONFIG"] = source.config
+        env["DR_STATE_DIR"] = state
+        env["PGPASSWORD"] = source.cluster.password
+        let crash = try CrashLoop(journalDir: state + "/runs", environment: env, midStep: ["restore": 0.4, "pause": 1])
+            .run(["run", runbook, "--input", "name=crashed", "--input", "manifest=\(manifest)"])
+        XCTAssertEqual(crash.status, 0, "the resumed run must finish cleanly; journal:\n\(crash.journal)")
+        XCTAssertGreaterThanOrEqual(crash.kills, 9, "killed at every boundary")
+        XCTAssertEqual(crash.killedMidStep, ["restore", "pause"], "killed mid-restore and mid-wait")
 
         // Same resources as the uninterrupted run: exactly one more backup, one more server, no duplicates.
         XCTAssertEqual(try backups().count, afterClean.count + 1, "no duplicate backup")
@@ -238,9 +190,4 @@ final class RunbookSelfHostedTests: XCTestCase {
         let service = try String(contentsOfFile: source.serviceFile, encoding: .utf8)
         XCTAssertTrue(service.contains("[local-db]") && service.contains("port=\(marker["port"] as! Int)"), service)
     }
-
-    func lines(_ path: String) -> [Substring] {
-        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n")
-    }
 }
-
