@@ -30,6 +30,7 @@ public struct DRCommand: AsyncParsableCommand {
             FailoverCommand.self,
             TeardownCommand.self,
             StatusCommand.self,
+            DrillCommand.self,
         ]
     )
 

@@ -70,10 +70,28 @@ public struct SystemProcessRunner: ProcessRunning {
         let errReader = Thread.detachedRead(err.fileHandleForReading)
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = errReader()
-        process.waitUntilExit()
-        return ProcessResult(status: process.terminationStatus,
+        return ProcessResult(status: reap(process),
                              stdout: String(decoding: outData, as: UTF8.self),
                              stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Waits for the child and returns its exit status (the signal number when a signal ended it,
+    /// as `Process.terminationStatus` does). Foundation's `waitUntilExit` on Linux can miss a
+    /// child's exit under load (its SIGCHLD is lost: the child stays a zombie and the wait never
+    /// returns), so the child is reaped here with `waitpid`; when Foundation reaped it first, its
+    /// own status is used.
+    static func reap(_ process: Process) -> Int32 {
+        var status: Int32 = 0
+        while true {
+            let result = waitpid(process.processIdentifier, &status, 0)
+            if result == process.processIdentifier {
+                let signal = status & 0x7f
+                return signal == 0 ? (status >> 8) & 0xff : signal
+            }
+            if result == -1 && errno == EINTR { continue }
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
     }
 
     /// Finds a program on PATH.

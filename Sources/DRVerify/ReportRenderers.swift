@@ -37,6 +37,17 @@ public enum ReportRenderer {
     /// JUnit XML: one test suite per object kind, one test case per checked object (and one
     /// per counted table), each failing difference a `<failure>`, each accepted one in `<system-out>`.
     public static func junit(_ report: VerificationReport) -> String {
+        let suites = junitSuites(report)
+        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        xml += "<testsuites name=\"dr verify\" tests=\"\(suites.tests)\" failures=\"\(suites.failures)\" time=\"\(report.durationSeconds)\">\n"
+        xml += suites.xml
+        xml += "</testsuites>\n"
+        return xml
+    }
+
+    /// The `<testsuite>` elements of `junit`, with their totals, for documents that hold more
+    /// suites (`dr drill`'s JUnit file adds its phases).
+    public static func junitSuites(_ report: VerificationReport) -> (xml: String, tests: Int, failures: Int) {
         var byObject: [CheckedObject: [Finding]] = [:]
         for f in report.findings where f.property != "rows" {
             byObject[CheckedObject(kind: f.kind, name: f.name), default: []].append(f)
@@ -54,8 +65,7 @@ public enum ReportRenderer {
 
         let total = suites.reduce(0) { $0 + $1.cases.count }
         let failed = suites.reduce(0) { $0 + $1.cases.filter { $0.findings.contains { !$0.isAccepted } }.count }
-        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<testsuites name=\"dr verify\" tests=\"\(total)\" failures=\"\(failed)\" time=\"\(report.durationSeconds)\">\n"
+        var xml = ""
         for suite in suites {
             let suiteFailures = suite.cases.filter { $0.findings.contains { !$0.isAccepted } }.count
             xml += "  <testsuite name=\"\(escape(suite.name))\" tests=\"\(suite.cases.count)\" failures=\"\(suiteFailures)\">\n"
@@ -73,11 +83,11 @@ public enum ReportRenderer {
             }
             xml += "  </testsuite>\n"
         }
-        xml += "</testsuites>\n"
-        return xml
+        return (xml, total, failed)
     }
 
-    static func escape(_ s: String) -> String {
+    /// Text made safe for XML attributes and content.
+    public static func escape(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.count)
         for ch in s.unicodeScalars {

@@ -88,7 +88,7 @@ public struct VerificationReport: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case reference, target, startedAt, durationSeconds, rows, summary, findings, passed
+        case reference, target, startedAt, durationSeconds, rows, summary, findings, passed, checked
     }
 
     public init(reference: ReferenceSummary, target: ServerIdentity, startedAt: String, durationSeconds: Double,
@@ -112,6 +112,7 @@ public struct VerificationReport: Codable, Sendable {
         rows = try c.decode(String.self, forKey: .rows)
         summary = try c.decode(Summary.self, forKey: .summary)
         findings = try c.decode([Finding].self, forKey: .findings)
+        checked = try c.decodeIfPresent([CheckedObject].self, forKey: .checked) ?? []
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -124,6 +125,8 @@ public struct VerificationReport: Codable, Sendable {
         try c.encode(summary, forKey: .summary)
         try c.encode(findings, forKey: .findings)
         try c.encode(passed, forKey: .passed)
+        // Every object checked, so a report read back (e.g. by `dr drill`) still lists each check.
+        try c.encode(checked, forKey: .checked)
     }
 }
 

@@ -66,8 +66,8 @@ struct TargetParser {
     let base: String
 
     static let providers = ["rds", "postgres"]
-    static let rdsKeys = ["provider", "region", "instance", "cluster", "dr_region", "dr_kms_key_id", "database", "cache", "retention", "tags", "verify"]
-    static let postgresKeys = ["provider", "conninfo", "repository", "dr_repository", "retention", "restore_root", "service_file", "service", "bindir", "verify"]
+    static let rdsKeys = ["provider", "region", "instance", "cluster", "dr_region", "dr_kms_key_id", "database", "cache", "retention", "tags", "verify", "drill"]
+    static let postgresKeys = ["provider", "conninfo", "repository", "dr_repository", "retention", "restore_root", "service_file", "service", "bindir", "verify", "drill"]
 
     func parse() throws -> Target {
         // The provider decides which keys are allowed, so read it first.
@@ -91,7 +91,7 @@ struct TargetParser {
         var region: String?, instance: String?, cluster: String?, drRegion: String?, kms: String?
         var database: DatabaseAccess?, cacheGroup: String?, weekly: Int?, drKeep: Int?
         var tags: [String: String] = [:]
-        var verify: VerifyPolicy?
+        var verify: VerifyPolicy?, drill: DrillPolicy?
         for (key, value) in try node.mapping(allowed: Self.rdsKeys, required: ["region"]) {
             switch key {
             case "region": region = try value.string()
@@ -111,6 +111,7 @@ struct TargetParser {
             case "tags":
                 for (k, v) in try value.namedEntries() { tags[k] = try v.string() }
             case "verify": verify = try parseVerify(value)
+            case "drill": drill = try parseDrill(value)
             default: break
             }
         }
@@ -126,7 +127,7 @@ struct TargetParser {
         }
         return Target(name: name, provider: .rds(RDSTargetSettings(
             region: region!, resource: resource, drRegion: drRegion, drKMSKeyID: kms, database: database,
-            cacheReplicationGroup: cacheGroup, retentionWeekly: weekly, retentionDRRegion: drKeep, tags: tags)), verify: verify)
+            cacheReplicationGroup: cacheGroup, retentionWeekly: weekly, retentionDRRegion: drKeep, tags: tags)), verify: verify, drill: drill)
     }
 
     private func parseDatabase(_ value: ConfigNode) throws -> DatabaseAccess {
@@ -140,7 +141,7 @@ struct TargetParser {
     private func parsePostgres() throws -> Target {
         var conninfo: String?, repository: String?, drRepository: String?, weekly: Int?
         var restoreRoot: String?, serviceFile: String?, service: String?, bindir: String?
-        var verify: VerifyPolicy?
+        var verify: VerifyPolicy?, drill: DrillPolicy?
         for (key, value) in try node.mapping(allowed: Self.postgresKeys, required: ["conninfo", "repository"]) {
             switch key {
             case "conninfo": conninfo = try value.string()
@@ -153,6 +154,7 @@ struct TargetParser {
             case "service": service = try value.string()
             case "bindir": bindir = try value.path(relativeTo: base)
             case "verify": verify = try parseVerify(value)
+            case "drill": drill = try parseDrill(value)
             default: break
             }
         }
@@ -161,7 +163,24 @@ struct TargetParser {
         }
         return Target(name: name, provider: .postgres(PostgresTargetSettings(
             conninfo: conninfo!, repository: repository!, drRepository: drRepository, retentionWeekly: weekly,
-            restoreRoot: restoreRoot, serviceFile: serviceFile, service: service, bindir: bindir)), verify: verify)
+            restoreRoot: restoreRoot, serviceFile: serviceFile, service: service, bindir: bindir)), verify: verify, drill: drill)
+    }
+
+    private func parseDrill(_ value: ConfigNode) throws -> DrillPolicy {
+        var policy = DrillPolicy()
+        for (key, v) in try value.mapping(allowed: ["max_age", "point", "manifest"]) {
+            switch key {
+            case "max_age":
+                let text = try v.string()
+                guard let seconds = DurationText.parse(text), seconds > 0 else {
+                    throw v.error("drill.max_age is \"\(text)\"; use a duration such as 7d, 36h or 1w.")
+                }
+                policy.maxAge = seconds
+            case "point": policy.point = try v.string()
+            default: policy.manifest = try v.path(relativeTo: base)
+            }
+        }
+        return policy
     }
 
     private func parseVerify(_ value: ConfigNode) throws -> VerifyPolicy {

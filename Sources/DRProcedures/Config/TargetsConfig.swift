@@ -27,11 +27,14 @@ public struct Target: Sendable, Equatable {
     public var provider: ProviderSettings
     /// How a drill verifies a restore of this target (optional).
     public var verify: VerifyPolicy?
+    /// How often this target must pass a restore drill, and the drill's defaults (optional).
+    public var drill: DrillPolicy?
 
-    public init(name: String, provider: ProviderSettings, verify: VerifyPolicy? = nil) {
+    public init(name: String, provider: ProviderSettings, verify: VerifyPolicy? = nil, drill: DrillPolicy? = nil) {
         self.name = name
         self.provider = provider
         self.verify = verify
+        self.drill = drill
     }
 
     public var providerName: String {
@@ -133,6 +136,22 @@ public struct VerifyPolicy: Sendable, Equatable {
     }
 }
 
+/// `drill:` — the restore-drill policy of a target.
+public struct DrillPolicy: Sendable, Codable, Equatable {
+    /// The last passed drill may be at most this old (seconds); `dr drill history` warns after it.
+    public var maxAge: Double?
+    /// The recovery point a drill picks when `--point` is not given (e.g. `random-within:7d`).
+    public var point: String?
+    /// A manifest captured when the snapshot was taken, to verify against (default: the live source).
+    public var manifest: String?
+
+    public init(maxAge: Double? = nil, point: String? = nil, manifest: String? = nil) {
+        self.maxAge = maxAge
+        self.point = point
+        self.manifest = manifest
+    }
+}
+
 extension Target {
     /// The target's settings as flat `key: value` text for listings, with secrets masked.
     public var summary: [String: String] {
@@ -168,6 +187,11 @@ extension Target {
         if let verify {
             out["verify.rows"] = verify.rows.description
             out["verify.freshness_query"] = verify.freshnessQuery
+        }
+        if let drill {
+            out["drill.max_age"] = drill.maxAge.map(DurationText.format)
+            out["drill.point"] = drill.point
+            out["drill.manifest"] = drill.manifest
         }
         return out
     }

@@ -21,6 +21,9 @@ public protocol RecoveryProvider: Sendable {
     func teardown(_ request: TeardownRequest) async throws -> TeardownResult
     /// Snapshots and their ages, the restorable window and the current data-loss exposure.
     func status() async throws -> TargetStatus
+    /// The restored servers or instances `dr` made from this target, with their tags (what
+    /// `dr drill --cleanup` searches for leftovers).
+    func restoredResources() async throws -> [RestoredResource]
 }
 
 // MARK: - Requests
@@ -62,16 +65,28 @@ public struct RestoreRequest: Sendable {
     public var fromDR: Bool
     /// Provider-specific overrides (RDS: instance class, subnet group, ...).
     public var options: [String: String]
+    /// Extra tags for the new server (RDS: instance tags; postgres: kept in its marker), on top
+    /// of the ones `dr` always sets. Defaults to `RestoreTags.current`, so a caller such as
+    /// `dr drill` can tag every restore made on its behalf, whichever code builds the request.
+    public var tags: [String: String]
     /// Finish and adopt a restore of this target that dr started under `name` (a runbook step
     /// re-entered after a crash) instead of refusing the name as taken. RDS always adopts.
     public var adoptExisting: Bool
-    public init(point: RestorePoint, name: String, fromDR: Bool = false, options: [String: String] = [:], adoptExisting: Bool = false) {
+    public init(point: RestorePoint, name: String, fromDR: Bool = false, options: [String: String] = [:],
+                adoptExisting: Bool = false, tags: [String: String] = RestoreTags.current) {
         self.point = point
         self.name = name
         self.fromDR = fromDR
         self.options = options
+        self.tags = tags
         self.adoptExisting = adoptExisting
     }
+}
+
+/// Tags that every `RestoreRequest` made inside `RestoreTags.$current.withValue(...)` carries
+/// (a task-local value: it follows the task and its child tasks, not other threads).
+public enum RestoreTags {
+    @TaskLocal public static var current: [String: String] = [:]
 }
 
 public struct FailoverRequest: Sendable {
@@ -154,6 +169,19 @@ public struct FailoverResult: Sendable, Codable, Equatable {
     public var now: String
     /// The entry before this change, so it can be undone.
     public var previous: String?
+}
+
+/// A server or instance `dr restore` made, as `restoredResources()` lists it.
+public struct RestoredResource: Sendable, Codable, Equatable {
+    /// The restored server's name (postgres) or instance id (RDS): what `teardown` takes.
+    public var name: String
+    public var state: String
+    public var tags: [String: String]
+    public init(name: String, state: String, tags: [String: String]) {
+        self.name = name
+        self.state = state
+        self.tags = tags
+    }
 }
 
 public struct TeardownResult: Sendable, Codable, Equatable {

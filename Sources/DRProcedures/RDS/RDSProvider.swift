@@ -76,6 +76,22 @@ public struct RDSProvider: RecoveryProvider {
         try await Self.translatingErrors { try await RDSStatusReport(provider: self).run() }
     }
 
+    /// DB instances in the target's region that dr restored from this target (by their tags).
+    public func restoredResources() async throws -> [RestoredResource] {
+        try await Self.translatingErrors {
+            let rds = try session.rds(settings.region)
+            var found: [RestoredResource] = []
+            for instance in try await rds.describeAllDBInstances() {
+                let tags = try await rds.tags(described: instance.tags, arn: instance.arn)
+                guard DRTags.value(DRTags.managed, in: tags) == "true", DRTags.value(DRTags.target, in: tags) == target.name,
+                      DRTags.value(DRTags.restoredFrom, in: tags) != nil else { continue }
+                found.append(RestoredResource(name: instance.identifier, state: instance.status ?? "unknown",
+                                              tags: Dictionary(tags.map { ($0.key, $0.value) }) { _, last in last }))
+            }
+            return found
+        }
+    }
+
     /// The database's conninfo from the target's `database:` (a Secrets Manager secret or a
     /// conninfo), optionally pointed at another host (a restored instance). Holds the password:
     /// never print it; `Redact.conninfo` it for messages.

@@ -107,7 +107,7 @@ struct RDSRestoreProcedure {
                 let source = try await sourceCluster(rds)
                 try RDSRestoreWindow.check(request.point, window: RDSRestoreWindow.of(cluster: source), source: "DB cluster \(source.identifier)")
                 var options = carriedOptions(cluster: source, request)
-                options.tags = restoreTags(source.tags, from: from)
+                options.tags = restoreTags(source.tags, from: from, request: request)
                 return Plan(options: options, tags: options.tags, restoredFrom: from, snapshot: nil, requestedTime: time) { [options] in
                     _ = try await rds.restoreDBClusterToPointInTime(source: source.identifier, target: request.name, restoreTime: time,
                                                                     useLatestRestorableTime: time == nil, options: options)
@@ -117,7 +117,7 @@ struct RDSRestoreProcedure {
             let window = try await RDSRestoreWindow.of(instance: source, rds: rds)
             try RDSRestoreWindow.check(request.point, window: window, source: "DB instance \(source.identifier)")
             var options = carriedOptions(instance: source, request, sameRegion: true)
-            options.tags = restoreTags(source.tags, from: from)
+            options.tags = restoreTags(source.tags, from: from, request: request)
             return Plan(options: options, tags: options.tags, restoredFrom: from, snapshot: nil, requestedTime: time) { [options] in
                 _ = try await rds.restoreDBInstanceToPointInTime(source: source.identifier, target: request.name, restoreTime: time,
                                                                  useLatestRestorableTime: time == nil, options: options)
@@ -137,7 +137,7 @@ struct RDSRestoreProcedure {
                 options = sameRegion ? carriedOptions(instance: try await sourceInstance(rds), request, sameRegion: true) : overridesOnly(request)
             }
             let sourceTags = sameRegion ? (provider.isCluster ? [] : try await sourceInstance(rds).tags) : snapshot.tags
-            options.tags = restoreTags(sourceTags, from: snapshot.id)
+            options.tags = restoreTags(sourceTags, from: snapshot.id, request: request)
             return Plan(options: options, tags: options.tags, restoredFrom: snapshot.id, snapshot: snapshot.id, requestedTime: nil) { [options, engine] in
                 if provider.isCluster {
                     _ = try await rds.restoreDBClusterFromSnapshot(snapshot: snapshot.id, target: request.name, engine: engine, options: options)
@@ -207,9 +207,9 @@ struct RDSRestoreProcedure {
         o[Option.securityGroups].map { $0.split(separator: ",").map { String($0) }.filter { !$0.isEmpty } }
     }
 
-    func restoreTags(_ sourceTags: [AWSTag], from: String) -> [AWSTag] {
+    func restoreTags(_ sourceTags: [AWSTag], from: String, request: RestoreRequest) -> [AWSTag] {
         DRTags.make(kind: "restore", target: provider.target.name, extra: DRTags.carried(sourceTags).merging(provider.settings.tags) { a, _ in a },
-                    more: [DRTags.restoredFrom: from])
+                    more: request.tags.merging([DRTags.restoredFrom: from]) { _, dr in dr })
     }
 
     /// Makes sure the tags are on (some restores drop them) and returns `host:port`.

@@ -19,7 +19,7 @@ struct PointInTimeRestore {
 
     private var servers: RestoredServers { RestoredServers(root: settings.restoreRoot) }
 
-    func run(point: RestorePoint, name: String, adopt: Bool = false) throws -> RestoreResult {
+    func run(point: RestorePoint, name: String, adopt: Bool = false, tags: [String: String] = [:]) throws -> RestoreResult {
         var phases = PhaseTimer(clock: clock)
 
         // 1. Check everything before anything changes.
@@ -58,7 +58,7 @@ struct PointInTimeRestore {
             name: name, target: targetName, state: .restoring, port: port, folder: folder, dataDirectory: dataDirectory,
             socketDirectory: folder, logFile: folder + "/server.log", pid: nil,
             conninfo: printableConninfo(port: port), backup: span.backup.id, repository: repository.root,
-            requestedTime: targetTime, recoveredTo: nil, createdAt: clock.now())
+            requestedTime: targetTime, recoveredTo: nil, createdAt: clock.now(), tags: tags.isEmpty ? nil : tags)
         try server.save()
         do {
             try stageWal(needed, into: stagingFolder(dataDirectory))

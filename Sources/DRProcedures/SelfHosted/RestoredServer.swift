@@ -26,6 +26,8 @@ struct RestoredServer: Codable, Equatable {
     var requestedTime: Date?
     var recoveredTo: Date?
     var createdAt: Date
+    /// The restore request's extra tags (e.g. `dr:drill=RUN`); absent in markers from before tags.
+    var tags: [String: String]? = nil
 
     func save() throws {
         try FileOps.writeAtomically(try WalArchive.encoder.encode(self), to: folder + "/" + Self.markerName)

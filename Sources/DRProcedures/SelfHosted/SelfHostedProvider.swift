@@ -62,7 +62,7 @@ public struct SelfHostedProvider: RecoveryProvider {
                                          drExecutable: drExecutable, control: control, logger: logger)
         restore.timeout = restoreTimeout
         let configured = restore
-        return try await offloadBlocking { try configured.run(point: request.point, name: request.name, adopt: request.adoptExisting) }
+        return try await offloadBlocking { try configured.run(point: request.point, name: request.name, adopt: request.adoptExisting, tags: request.tags) }
     }
 
     public func failover(_ request: FailoverRequest) async throws -> FailoverResult {
@@ -94,6 +94,12 @@ public struct SelfHostedProvider: RecoveryProvider {
 
     public func status() async throws -> TargetStatus {
         try await offloadBlocking { [self] in try RepositoryStatus(targetName: target.name, settings: settings).run() }
+    }
+
+    public func restoredResources() async throws -> [RestoredResource] {
+        RestoredServers(root: settings.restoreRoot).list().filter { $0.target == target.name }.map {
+            RestoredResource(name: $0.name, state: $0.state.rawValue, tags: $0.tags ?? [:])
+        }
     }
 
     // MARK: Self-hosted only

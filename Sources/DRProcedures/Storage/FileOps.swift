@@ -4,7 +4,7 @@ import Foundation
 /// The file operations the repository is built on: copies that hash as they go, and writes that
 /// become visible only when complete (temp file, fsync, rename, fsync of the folder), so a
 /// crash never leaves a half-written file under its final name.
-enum FileOps {
+public enum FileOps {
     static let chunkSize = 1 << 20
 
     struct Copied: Equatable {
@@ -81,7 +81,7 @@ enum FileOps {
     }
 
     /// Writes `data` atomically to `path`.
-    static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
+    public static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
         let temp = tempName(for: path)
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw failure("create \(temp)") }
