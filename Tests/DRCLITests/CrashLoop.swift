@@ -21,41 +21,49 @@ struct CrashLoop {
     func run(_ firstArguments: [String]) throws -> Outcome {
         let known = Set(files())
         var arguments = firstArguments
-        var kills = 0, killedMidStep = Set<String>(), status: Int32?
+        var kills = 0, boundaryKills = 0, killedMidStep = Set<String>(), status: Int32?
         func journal() -> String? { files().first { !known.contains($0) }.map { journalDir + "/" + $0 } }
-        for iteration in 0..<60 {
+        for _ in 0..<80 {
+            let linesAtStart = journal().map { lines($0) } ?? []
+            // A mid-step kill is due when the run was stopped right after starting a step named
+            // in `midStep`: the resumed run re-enters it, and is killed inside it.
+            let midStepDue = linesAtStart.last.flatMap { last in
+                midStep.first { last.contains("\"type\":\"step_started\"") && last.contains("\"step\":\"\($0.key)\"") && !killedMidStep.contains($0.key) }
+            }
+            var env = environment
+            if midStepDue == nil {
+                // The run kills itself right after journaling its 3rd line (first run: header,
+                // start, first step started), then alternately after its 2nd and 3rd (a resume
+                // journals `resumed`, then the step's end or re-entry, then the next start).
+                env["DR_CRASH_AFTER_JOURNAL_LINES"] = String(boundaryKills % 2 == 0 ? 3 : 2)
+            }
             let process = Process()
             process.executableURL = URL(fileURLWithPath: DRBinary.path)
             process.arguments = arguments
-            process.environment = environment
+            process.environment = env
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
-            let linesAtStart = journal().map { lines($0).count } ?? 0
-            let needed = iteration % 2 == 0 && iteration > 0 ? 2 : 3
             try process.run()
-            var killed = false
-            while process.isRunning {
-                guard let path = journal() else { usleep(10_000); continue }
-                let current = lines(path)
-                if current.last?.contains("\"type\":\"finished\"") == true { usleep(10_000); continue }
-                if current.count >= linesAtStart + needed {
-                    if let last = current.last, last.contains("\"type\":\"step_started\""),
-                       let (step, pause) = midStep.first(where: { last.contains("\"step\":\"\($0.key)\"") }), !killedMidStep.contains(step) {
-                        killedMidStep.insert(step)
+            if let (step, pause) = midStepDue {
+                while process.isRunning {
+                    let current = journal().map { lines($0) } ?? []
+                    if current.count > linesAtStart.count,
+                       current.dropFirst(linesAtStart.count).contains(where: { $0.contains("\"type\":\"step_started\"") && $0.contains("\"step\":\"\(step)\"") }) {
                         usleep(UInt32(pause * 1_000_000))
+                        kill(process.processIdentifier, SIGKILL)
+                        killedMidStep.insert(step)
+                        break
                     }
-                    kill(process.processIdentifier, SIGKILL)
-                    killed = true
-                    break
+                    usleep(10_000)
                 }
-                usleep(10_000)
             }
             process.waitUntilExit()
-            if !killed || process.terminationReason == .exit {
+            if process.terminationReason == .exit {
                 status = process.terminationStatus
                 break
             }
             kills += 1
+            if midStepDue == nil { boundaryKills += 1 }
             guard let path = journal() else { break }
             arguments = ["run", "--resume", String(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)]
         }

@@ -10,6 +10,12 @@ public final class Journal: @unchecked Sendable {
     public let path: String
     private let fd: Int32
     private let lock = NSLock()
+    private var linesWritten = 0
+    /// Crash injection for the crash tests, like PostgreSQL's injection points: with
+    /// `DR_CRASH_AFTER_JOURNAL_LINES=N` this process SIGKILLs itself right after it has appended
+    /// (and fsync'ed) its N-th line (unless that line ends the run), so a test can stop a run exactly at each step boundary
+    /// however fast the machine. Never set outside tests.
+    private let crashAfterLines = ProcessInfo.processInfo.environment["DR_CRASH_AFTER_JOURNAL_LINES"].flatMap { Int($0) }
 
     /// Opens (creating) the journal for appending. A last line cut short by a crash is removed
     /// first, so the next line starts cleanly.
@@ -39,6 +45,8 @@ public final class Journal: @unchecked Sendable {
             guard written == data.count, fsync(fd) == 0 else {
                 throw DRError.badInput("Cannot write the journal \(path): \(String(cString: strerror(errno))). Free some space or choose another --state-dir.")
             }
+            linesWritten += 1
+            if linesWritten == crashAfterLines, !line.isFinish { kill(getpid(), SIGKILL) }
         }
     }
 
@@ -85,5 +93,12 @@ public final class Journal: @unchecked Sendable {
         }
         guard let header else { throw DRError.badInput("\(path): the journal has no `run` line; the run cannot be resumed.") }
         return (header, entries)
+    }
+}
+
+private extension JournalLine {
+    var isFinish: Bool {
+        if case .entry(let entry) = self, case .finished = entry.event { return true }
+        return false
     }
 }
