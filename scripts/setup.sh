@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what building and testing dr needs on a fresh Debian machine: the C libraries'
-# development packages, a PostgreSQL 15 server, and the AWS emulator. Idempotent and quiet
+# development packages, a PostgreSQL 15 server, systemd-analyze and script(1) for the deploy
+# and terminal tests, and the AWS emulator. Idempotent and quiet
 # when everything is already there.
 set -euo pipefail
 need=()
-for pkg in libpq-dev libcurl4-openssl-dev libssl-dev postgresql-15 postgresql-client-15; do
+for pkg in libpq-dev libcurl4-openssl-dev libssl-dev postgresql-15 postgresql-client-15 python3 systemd util-linux; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
