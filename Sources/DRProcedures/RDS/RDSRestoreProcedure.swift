@@ -61,7 +61,7 @@ struct RDSRestoreProcedure {
                 details["writer_instance_created"] = "false (the cluster is not available yet: run the same restore again without --no-wait to add it)"
             } else {
                 let created = try await writer.ensure(tags: plan.tags, rds: rds)
-                if created { provider.logger.info("creating writer instance", metadata: ["instance": "\(writer.identifier)", "class": "\(writer.instanceClass)"]) }
+                if created { provider.logger.info("created writer instance", metadata: ["instance": "\(writer.identifier)", "class": "\(writer.instanceClass)"]) }
                 details["writer_instance_created"] = String(created)
                 try await provider.wait.run(.restore) { timeout, progress in
                     try await rds.waitForDBInstanceAvailable(writer.identifier, timeout: timeout, progress: progress)
