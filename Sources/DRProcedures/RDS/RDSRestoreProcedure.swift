@@ -121,7 +121,6 @@ struct RDSRestoreProcedure {
     }
 
     func planRestore(_ request: RestoreRequest, region: String, rds: RDSClient) async throws -> Plan {
-        let target = provider.target.name
         switch request.point {
         case .pointInTime, .latestRestorable:
             let time: Date? = { if case .pointInTime(let t) = request.point { return t } else { return nil } }()
