@@ -3,7 +3,7 @@
 
   fault-proxy.py --upstream http://127.0.0.1:PORT [--schedule 503,throttle,ok,...]
                  [--ratio 0.33 --seed 7 --kinds 500,503,throttle,drop] [--delay 2]
-                 [--max-requests N] [--port 0]
+                 [--max-requests N] [--port 0] [--report-state creating:2:prod-db-restore,...]
 
 Each incoming request takes the next fault from --schedule (then passes everything through),
 or, with --ratio, a fault drawn from --kinds with that probability from a seeded generator, so
@@ -15,7 +15,9 @@ a run is repeatable. Fault kinds:
   denied      a non-retryable error (AccessDenied / AccessDeniedException), status 403
   delay       wait --delay seconds, then forward
   drop        close the connection without answering
-Listens on 127.0.0.1 only, prints `PORT <n>` on its first stdout line, stops on SIGTERM/SIGINT
+--report-state STATE:N:ID makes the first N answers to RDS Describe calls naming resource ID
+(DB instance or cluster) report STATE where the emulator says `available` (moto makes everything
+available at once), so waits and their progress can be seen. Listens on 127.0.0.1 only, prints `PORT <n>` on its first stdout line, stops on SIGTERM/SIGINT
 or after --max-requests. GET /__fault/stats returns the counts as JSON.
 """
 import argparse
@@ -55,6 +57,39 @@ def shaped_error(headers, path, kind):
     return status, "text/xml", body, request_id
 
 
+class PendingStates:
+    """--report-state: intermediate states for named RDS resources, a given number of times."""
+    STATUS_TAGS = (b"DBInstanceStatus", b"Status")
+
+    def __init__(self, spec):
+        self.lock = threading.Lock()
+        self.left = {}
+        for item in (spec or "").split(","):
+            if item:
+                state, count, ident = item.split(":", 2)
+                self.left[ident] = [state, int(count)]
+
+    def rewrite(self, request_body, response_body):
+        if not self.left:
+            return response_body
+        form = urllib.parse.parse_qs(request_body.decode("utf-8", "replace"))
+        if not form.get("Action", [""])[0].startswith("Describe"):
+            return response_body
+        named = [v[0] for k, v in form.items() if k in ("DBInstanceIdentifier", "DBClusterIdentifier")]
+        with self.lock:
+            for ident in named:
+                entry = self.left.get(ident)
+                if not entry or entry[1] <= 0:
+                    continue
+                changed = response_body
+                for tag in self.STATUS_TAGS:
+                    changed = changed.replace(b"<%s>available</%s>" % (tag, tag), b"<%s>%s</%s>" % (tag, entry[0].encode(), tag))
+                if changed != response_body:
+                    entry[1] -= 1
+                    return changed
+        return response_body
+
+
 class Faults:
     def __init__(self, args):
         self.lock = threading.Lock()
@@ -79,7 +114,7 @@ class Faults:
             return kind
 
 
-def make_handler(args, faults, server_ref):
+def make_handler(args, faults, server_ref, pending):
     upstream = urllib.parse.urlparse(args.upstream)
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -127,7 +162,7 @@ def make_handler(args, faults, server_ref):
             headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "proxy-connection")}
             conn.request(self.command, self.path, body=body, headers=headers)
             resp = conn.getresponse()
-            data = resp.read()
+            data = pending.rewrite(body, resp.read())
             self.send_response(resp.status)
             for k, v in resp.getheaders():
                 if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
@@ -154,10 +189,11 @@ def main():
     p.add_argument("--kinds", default="500,503,throttle,drop")
     p.add_argument("--delay", type=float, default=2.0)
     p.add_argument("--max-requests", type=int, default=0)
+    p.add_argument("--report-state", default="")
     args = p.parse_args()
     faults = Faults(args)
     server_ref = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(args, faults, server_ref))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(args, faults, server_ref, PendingStates(args.report_state)))
     server.daemon_threads = True
     server_ref.append(server)
     # Stop at once on SIGTERM: in-flight requests are test traffic, nothing to drain.

@@ -42,6 +42,7 @@ struct TargetCommandOptions: ParsableArguments {
 
     /// Prints one JSON document, or the text form.
     func emit<T: Encodable>(_ value: T, text: () -> String) throws {
+        WaitProgressReporter.finish()
         if format == .json {
             Terminal.writeStdout(String(decoding: try JSONOutput.encoder.encode(value), as: UTF8.self) + "\n")
         } else {

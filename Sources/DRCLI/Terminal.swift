@@ -6,12 +6,18 @@ public enum Terminal {
     /// True when stderr is a terminal and colour is welcome (`NO_COLOR` is honoured).
     public static var stderrIsInteractive: Bool { isatty(STDERR_FILENO) == 1 }
     public static var stdoutIsInteractive: Bool { isatty(STDOUT_FILENO) == 1 }
-    public static var useColor: Bool {
+    public static var useColor: Bool { colorWelcome && stdoutIsInteractive }
+    /// The same for what goes to stderr (progress).
+    public static var useColorOnStderr: Bool { colorWelcome && stderrIsInteractive }
+
+    /// `NO_COLOR` (any value) and `TERM=dumb` turn colour off.
+    static var colorWelcome: Bool {
         let env = ProcessInfo.processInfo.environment
-        return env["NO_COLOR"] == nil && env["TERM"] != "dumb" && stdoutIsInteractive
+        return env["NO_COLOR"] == nil && env["TERM"] != "dumb"
     }
 
     public static func error(_ message: String) {
+        WaitProgressReporter.finish()
         writeStderr("dr: error: \(message)\n")
     }
 
@@ -28,9 +34,12 @@ public enum Terminal {
     }
 
     /// Wraps `text` in an ANSI colour when colour is on.
-    public static func paint(_ text: String, _ code: String) -> String {
-        useColor ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
-    }
+    public static func paint(_ text: String, _ code: String) -> String { useColor ? colored(text, code) : text }
+
+    /// The same for text that goes to stderr (progress).
+    public static func paintStderr(_ text: String, _ code: String) -> String { useColorOnStderr ? colored(text, code) : text }
+
+    static func colored(_ text: String, _ code: String) -> String { "\u{1B}[\(code)m\(text)\u{1B}[0m" }
 }
 
 /// `--output text|json|junit`.

@@ -36,16 +36,31 @@ struct WaitOptions: ParsableArguments {
     }
 }
 
+/// Progress of long waits on stderr (DESIGN.md, "Output"): on a terminal one line that updates
+/// in place, the state in colour unless `NO_COLOR`; otherwise a plain log line per poll.
 enum WaitProgressReporter {
+    /// True while the in-place line is on screen and wants a newline before other output.
+    private static let lineOpen = LockedFlag()
+
     @Sendable static func report(_ p: WaitProgress) {
-        let text = "waiting for \(p.waitingFor): \(p.state ?? "unknown") (\(DurationText.format(p.elapsed)))"
+        let state = p.state ?? "unknown", elapsed = DurationText.format(p.elapsed)
         if Terminal.stderrIsInteractive {
-            Terminal.writeStderr("\r\u{1B}[2K" + text)
+            Terminal.writeStderr("\r\u{1B}[2Kwaiting for \(p.waitingFor): \(Terminal.paintStderr(state, "1;33")) (\(elapsed))")
+            lineOpen.set(true)
         } else {
-            Terminal.info("dr: " + text)
+            Terminal.info("dr: waiting for \(p.waitingFor): \(state) (\(elapsed))")
         }
     }
 
-    /// Ends the updating line on a terminal.
-    static func finish() { if Terminal.stderrIsInteractive { Terminal.writeStderr("\n") } }
+    /// Ends the updating line on a terminal, once.
+    static func finish() { if lineOpen.set(false) { Terminal.writeStderr("\n") } }
+}
+
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    /// Sets the flag and returns what it was.
+    @discardableResult
+    func set(_ new: Bool) -> Bool { lock.withLock { defer { value = new }; return value } }
 }

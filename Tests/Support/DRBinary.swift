@@ -14,9 +14,29 @@ public enum DRBinary {
     @discardableResult
     public static func run(_ arguments: [String], environment: [String: String] = [:],
                            workingDirectory: String? = nil, input: Data? = nil) throws -> ProcessResult {
+        try SystemProcessRunner.runBlocking(path, arguments, self.environment(environment), workingDirectory, input)
+    }
+
+    /// `run`, off the cooperative pool, so several can run at once.
+    public static func runConcurrently(_ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
+        try await SystemProcessRunner().run(path, arguments, environment: self.environment(environment))
+    }
+
+    /// Runs the binary on a pseudo-terminal (util-linux `script`), as on an operator's screen:
+    /// stdout and stderr both go to the terminal, so the result's `stdout` holds both, as shown.
+    /// With `noColor: false`, NO_COLOR is unset.
+    public static func runOnTerminal(_ arguments: [String], environment: [String: String] = [:], noColor: Bool) async throws -> ProcessResult {
+        var env = self.environment(environment, noColor: noColor)
+        env["TERM"] = "xterm"
+        let command = ([path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: #"'\''"#) + "'" }.joined(separator: " ")
+        return try await SystemProcessRunner().run("script", ["-qfec", command, "/dev/null"], environment: env)
+    }
+
+    /// The test process's environment with `extra` on top; NO_COLOR set unless asked not to.
+    static func environment(_ extra: [String: String], noColor: Bool = true) -> [String: String] {
         var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        env["NO_COLOR"] = "1"
-        return try SystemProcessRunner.runBlocking(path, arguments, env, workingDirectory, input)
+        for (k, v) in extra { env[k] = v }
+        env["NO_COLOR"] = noColor ? "1" : nil
+        return env
     }
 }

@@ -104,7 +104,7 @@ public struct FailoverRequest: Sendable {
 }
 
 public struct TeardownRequest: Sendable {
-    /// The restored server's name (postgres) or instance id (RDS).
+    /// The restored server's name (postgres), or instance id (RDS; the cluster id for Aurora targets).
     public var name: String
     public init(name: String) { self.name = name }
 }

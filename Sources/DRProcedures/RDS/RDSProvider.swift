@@ -68,7 +68,9 @@ public struct RDSProvider: RecoveryProvider {
 
     public func teardown(_ request: TeardownRequest) async throws -> TeardownResult {
         try await Self.translatingErrors {
-            try await RDSTeardown(session: session, wait: wait, logger: logger).run(instance: request.name, region: settings.region)
+            let teardown = RDSTeardown(session: session, wait: wait, logger: logger)
+            return isCluster ? try await teardown.run(cluster: request.name, region: settings.region)
+                             : try await teardown.run(instance: request.name, region: settings.region)
         }
     }
 

@@ -9,7 +9,9 @@ import Foundation
 /// group, port, Multi-AZ and tags unless overridden (in another region only the class, port,
 /// Multi-AZ and tags: subnet groups, security groups and parameter groups are regional);
 /// tags the new instance `dr:managed=true`, `dr:restored-from`; waits; returns the endpoint.
-/// A re-run finds the instance it made and finishes waiting instead of making a second.
+/// An Aurora cluster restore then gives the cluster its writer instance (`AuroraWriter`),
+/// waits for it too, and returns the cluster's writer endpoint.
+/// A re-run finds the instance or cluster it made and finishes the job instead of making a second.
 struct RDSRestoreProcedure {
     let provider: RDSProvider
 
@@ -28,6 +30,9 @@ struct RDSRestoreProcedure {
             phaseStart = clock.now()
         }
         try RDSNames.checkInstanceIdentifier(request.name, option: "--as")
+        if provider.isCluster {
+            try RDSNames.checkInstanceIdentifier(AuroraWriter.identifier(ofCluster: request.name), option: "--as (with -1, the name of its writer instance)")
+        }
         let region = try restoreRegion(request)
         let rds = try provider.session.rds(region)
         if request.name == provider.resource && region == settings.region {
@@ -49,8 +54,22 @@ struct RDSRestoreProcedure {
             else { try await rds.waitForDBInstanceAvailable(request.name, timeout: timeout, progress: progress) }
         }
         endPhase("wait")
-        let endpoint = try await finish(request.name, rds: rds, tags: plan.tags)
         var details = ["region": region, "restored_from": plan.restoredFrom, "adopted_existing": String(adopted)]
+        if let writer = plan.writer {
+            details["writer_instance"] = writer.identifier
+            if provider.wait.noWait {
+                details["writer_instance_created"] = "false (the cluster is not available yet: run the same restore again without --no-wait to add it)"
+            } else {
+                let created = try await writer.ensure(tags: plan.tags, rds: rds)
+                if created { provider.logger.info("created writer instance", metadata: ["instance": "\(writer.identifier)", "class": "\(writer.instanceClass)"]) }
+                details["writer_instance_created"] = String(created)
+                try await provider.wait.run(.restore) { timeout, progress in
+                    try await rds.waitForDBInstanceAvailable(writer.identifier, timeout: timeout, progress: progress)
+                }
+                endPhase("writer")
+            }
+        }
+        let endpoint = try await finish(request.name, rds: rds, tags: plan.tags)
         if provider.wait.noWait { details["waited"] = "false" }
         return RestoreResult(target: name, name: request.name, endpoint: endpoint, snapshot: plan.snapshot ?? "",
                              requestedTime: plan.requestedTime, recoveredTo: plan.requestedTime, phases: phases, details: details)
@@ -70,10 +89,12 @@ struct RDSRestoreProcedure {
         return provider.settings.region
     }
 
-    /// True when `name` is a restore dr made from this target (finish it); bad input when it is anything else.
+    /// True when `name` is a restore dr made from this target (finish it); bad input when it,
+    /// or the name its writer instance would take, is anything else.
     func existingRestore(_ name: String, rds: RDSClient) async throws -> Bool {
         let tags: [AWSTag]
         if provider.isCluster {
+            try await AuroraWriter.checkExisting(cluster: name, target: provider.target.name, rds: rds)
             guard let cluster = try await rds.dbCluster(name) else { return false }
             tags = try await rds.tags(described: cluster.tags, arn: cluster.arn)
         } else {
@@ -94,11 +115,12 @@ struct RDSRestoreProcedure {
         var restoredFrom: String
         var snapshot: String?
         var requestedTime: Date?
+        /// The instance a restored Aurora cluster needs (nil for instance restores).
+        var writer: AuroraWriter? = nil
         var start: () async throws -> Void
     }
 
     func planRestore(_ request: RestoreRequest, region: String, rds: RDSClient) async throws -> Plan {
-        let target = provider.target.name
         switch request.point {
         case .pointInTime, .latestRestorable:
             let time: Date? = { if case .pointInTime(let t) = request.point { return t } else { return nil } }()
@@ -108,7 +130,9 @@ struct RDSRestoreProcedure {
                 try RDSRestoreWindow.check(request.point, window: RDSRestoreWindow.of(cluster: source), source: "DB cluster \(source.identifier)")
                 var options = carriedOptions(cluster: source, request)
                 options.tags = restoreTags(source.tags, from: from, request: request)
-                return Plan(options: options, tags: options.tags, restoredFrom: from, snapshot: nil, requestedTime: time) { [options] in
+                let writer = AuroraWriter(cluster: request.name, instanceClass: try await writerClass(request, source: source, rds: rds),
+                                          engine: source.engine ?? Self.auroraEngine)
+                return Plan(options: options, tags: options.tags, restoredFrom: from, snapshot: nil, requestedTime: time, writer: writer) { [options] in
                     _ = try await rds.restoreDBClusterToPointInTime(source: source.identifier, target: request.name, restoreTime: time,
                                                                     useLatestRestorableTime: time == nil, options: options)
                 }
@@ -128,17 +152,31 @@ struct RDSRestoreProcedure {
             let snapshot = try await chooseSnapshot(requested, in: store)
             let sameRegion = region == provider.settings.region
             var options: RDSRestoreOptions
-            var engine = "aurora-postgresql"
+            var writer: AuroraWriter?
+            let engine = snapshot.engine ?? Self.auroraEngine
+            var sourceTags = snapshot.tags
             if provider.isCluster {
-                let source = sameRegion ? try await sourceCluster(rds) : nil
-                options = source.map { carriedOptions(cluster: $0, request) } ?? overridesOnly(request)
-                engine = source?.engine ?? engine
+                if sameRegion {
+                    let source = try await sourceCluster(rds)
+                    options = carriedOptions(cluster: source, request)
+                    sourceTags = source.tags
+                    writer = AuroraWriter(cluster: request.name, instanceClass: try await writerClass(request, source: source, rds: rds),
+                                          engine: source.engine ?? engine)
+                } else {
+                    options = overridesOnly(request)
+                    options.instanceClass = nil
+                    writer = AuroraWriter(cluster: request.name, instanceClass: try await writerClassFromHome(request), engine: engine)
+                }
+            } else if sameRegion {
+                let source = try await sourceInstance(rds)
+                options = carriedOptions(instance: source, request, sameRegion: true)
+                sourceTags = source.tags
             } else {
-                options = sameRegion ? carriedOptions(instance: try await sourceInstance(rds), request, sameRegion: true) : overridesOnly(request)
+                options = overridesOnly(request)
             }
-            let sourceTags = sameRegion ? (provider.isCluster ? [] : try await sourceInstance(rds).tags) : snapshot.tags
             options.tags = restoreTags(sourceTags, from: snapshot.id, request: request)
-            return Plan(options: options, tags: options.tags, restoredFrom: snapshot.id, snapshot: snapshot.id, requestedTime: nil) { [options, engine] in
+            return Plan(options: options, tags: options.tags, restoredFrom: snapshot.id, snapshot: snapshot.id, requestedTime: nil,
+                        writer: writer) { [options] in
                 if provider.isCluster {
                     _ = try await rds.restoreDBClusterFromSnapshot(snapshot: snapshot.id, target: request.name, engine: engine, options: options)
                 } else {
@@ -173,6 +211,26 @@ struct RDSRestoreProcedure {
         return instance
     }
 
+    static let auroraEngine = "aurora-postgresql"
+
+    /// The restored cluster's writer class: `--instance-class`, else the source writer's.
+    func writerClass(_ request: RestoreRequest, source: DBCluster, rds: RDSClient) async throws -> String {
+        if let chosen = request.options[Option.instanceClass] { return chosen }
+        return try await AuroraWriter.instanceClass(of: source, rds: rds)
+    }
+
+    /// In another region (the region-failover path) the source's class is read in its home
+    /// region; when that region cannot answer, `--instance-class` must say.
+    func writerClassFromHome(_ request: RestoreRequest) async throws -> String {
+        if let chosen = request.options[Option.instanceClass] { return chosen }
+        let home = try provider.session.rds(provider.settings.region)
+        do {
+            return try await writerClass(request, source: try await sourceCluster(home), rds: home)
+        } catch let error where !(error is DRError) {
+            throw DRError.badInput("dr could not read the writer instance class of DB cluster \(provider.resource) in \(provider.settings.region) (\(error)), so it does not know what class the restored cluster's writer should be. Pass --instance-class (e.g. db.r6g.large). Nothing was changed.")
+        }
+    }
+
     func sourceCluster(_ rds: RDSClient) async throws -> DBCluster {
         guard let cluster = try await rds.dbCluster(provider.resource) else {
             throw DRError.badInput("The DB cluster \(provider.resource) of target \(provider.target.name) does not exist in \(rds.client.config.region). Check `cluster:` and `region:` in dr.yml. Nothing was changed.")
@@ -196,6 +254,7 @@ struct RDSRestoreProcedure {
                                  multiAZ: o[Option.noMultiAZ] == "true" ? false : source.multiAZ, port: source.endpointPort)
     }
 
+    /// The instance class is not here: for Aurora it belongs to the writer instance (`AuroraWriter`).
     func carriedOptions(cluster source: DBCluster, _ request: RestoreRequest) -> RDSRestoreOptions {
         let o = request.options
         return RDSRestoreOptions(subnetGroupName: o[Option.subnetGroup] ?? source.subnetGroupName,
@@ -217,6 +276,7 @@ struct RDSRestoreProcedure {
         if provider.isCluster {
             guard let cluster = try await rds.dbCluster(name) else { return "" }
             if let arn = cluster.arn { try await addMissingTags(arn: arn, present: cluster.tags, wanted: tags, rds: rds) }
+            // The cluster endpoint is the writer's.
             return [cluster.endpoint, cluster.port.map(String.init)].compactMap { $0 }.joined(separator: ":")
         }
         guard let instance = try await rds.dbInstance(name) else { return "" }

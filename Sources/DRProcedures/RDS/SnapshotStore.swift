@@ -11,6 +11,7 @@ public struct RDSSnapshotInfo: Sendable, Equatable {
     public var kmsKeyId: String?
     /// The instance or cluster it was taken of.
     public var source: String?
+    public var engine: String?
     public var tags: [AWSTag]
 
     public var isAvailable: Bool { status == "available" }
@@ -81,11 +82,11 @@ struct SnapshotStore: Sendable {
 
     static func info(_ s: DBSnapshot) -> RDSSnapshotInfo {
         RDSSnapshotInfo(id: s.identifier, arn: s.arn, status: s.status, createdAt: s.createTime, encrypted: s.encrypted ?? false,
-                        kmsKeyId: s.kmsKeyId, source: s.instanceIdentifier, tags: s.tags)
+                        kmsKeyId: s.kmsKeyId, source: s.instanceIdentifier, engine: s.engine, tags: s.tags)
     }
 
     static func info(_ s: DBClusterSnapshot) -> RDSSnapshotInfo {
         RDSSnapshotInfo(id: s.identifier, arn: s.arn, status: s.status, createdAt: s.createTime, encrypted: s.encrypted ?? false,
-                        kmsKeyId: s.kmsKeyId, source: s.clusterIdentifier, tags: s.tags)
+                        kmsKeyId: s.kmsKeyId, source: s.clusterIdentifier, engine: s.engine, tags: s.tags)
     }
 }

@@ -30,6 +30,25 @@ public struct RDSClient: Sendable {
         do { return try await describeDBInstances(identifier: identifier).items.first } catch let e as AWSError where e.code == "DBInstanceNotFound" { return nil }
     }
 
+    /// The instances of one DB cluster (Aurora), across pages.
+    public func dbInstances(inCluster cluster: String) async throws -> [DBInstance] {
+        try await describeAllDBInstances(filters: [AWSFilter("db-cluster-id", [cluster])])
+    }
+
+    /// Creates a DB instance; for Aurora, an instance in an existing cluster (`CreateDBInstanceInput.clusterIdentifier`).
+    public func createDBInstance(_ input: CreateDBInstanceInput) async throws -> DBInstance {
+        var p = QueryParams()
+        p.add("DBInstanceIdentifier", input.identifier)
+        p.add("DBInstanceClass", input.instanceClass)
+        p.add("Engine", input.engine)
+        p.add("DBClusterIdentifier", input.clusterIdentifier)
+        p.add("DBParameterGroupName", input.parameterGroupName)
+        p.add("AvailabilityZone", input.availabilityZone)
+        p.add("PubliclyAccessible", input.publiclyAccessible)
+        p.addTags(input.tags)
+        return try await instanceResult(p.request("CreateDBInstance", extra: input.extra))
+    }
+
     public func describeDBInstanceAutomatedBackups(instanceIdentifier: String? = nil, resourceId: String? = nil,
                                                    marker: String? = nil) async throws -> MarkerPage<DBInstanceAutomatedBackup> {
         var p = QueryParams()

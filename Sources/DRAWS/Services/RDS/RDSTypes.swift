@@ -79,6 +79,8 @@ public struct DBCluster: Sendable, Equatable {
     public var earliestRestorableTime: Date?
     public var latestRestorableTime: Date?
     public var memberInstanceIdentifiers: [String]
+    /// The member that is the cluster's writer (`IsClusterWriter`), if any.
+    public var writerInstanceIdentifier: String?
     public var tags: [AWSTag]
 
     static func parse(_ e: XElement) -> DBCluster {
@@ -90,6 +92,8 @@ public struct DBCluster: Sendable, Equatable {
                   storageEncrypted: e.bool("StorageEncrypted"), kmsKeyId: e.string("KmsKeyId"),
                   earliestRestorableTime: e.date("EarliestRestorableTime"), latestRestorableTime: e.date("LatestRestorableTime"),
                   memberInstanceIdentifiers: e.list("DBClusterMembers", "DBClusterMember").compactMap { $0.string("DBInstanceIdentifier") },
+                  writerInstanceIdentifier: e.list("DBClusterMembers", "DBClusterMember")
+                      .first { $0.bool("IsClusterWriter") == true }?.string("DBInstanceIdentifier"),
                   tags: e.list("TagList", "Tag").map(AWSTag.parse))
     }
 }
@@ -134,6 +138,35 @@ public struct DBInstanceAutomatedBackup: Sendable, Equatable {
                                   resourceId: e.string("DbiResourceId"), status: e.string("Status"), region: e.string("Region"),
                                   earliestTime: e.date("RestoreWindow", "EarliestTime"), latestTime: e.date("RestoreWindow", "LatestTime"),
                                   encrypted: e.bool("Encrypted"), kmsKeyId: e.string("KmsKeyId"))
+    }
+}
+
+/// A new DB instance: for Aurora, the instance that serves a cluster (it takes storage,
+/// credentials, subnet group and security groups from the cluster).
+public struct CreateDBInstanceInput: Sendable, Equatable {
+    public var identifier: String
+    public var instanceClass: String
+    public var engine: String
+    public var clusterIdentifier: String?
+    public var parameterGroupName: String?
+    public var availabilityZone: String?
+    public var publiclyAccessible: Bool?
+    public var tags: [AWSTag]
+    /// Any other API parameter, by its Query name.
+    public var extra: [String: String]
+
+    public init(identifier: String, instanceClass: String, engine: String, clusterIdentifier: String? = nil,
+                parameterGroupName: String? = nil, availabilityZone: String? = nil, publiclyAccessible: Bool? = nil,
+                tags: [AWSTag] = [], extra: [String: String] = [:]) {
+        self.identifier = identifier
+        self.instanceClass = instanceClass
+        self.engine = engine
+        self.clusterIdentifier = clusterIdentifier
+        self.parameterGroupName = parameterGroupName
+        self.availabilityZone = availabilityZone
+        self.publiclyAccessible = publiclyAccessible
+        self.tags = tags
+        self.extra = extra
     }
 }
 

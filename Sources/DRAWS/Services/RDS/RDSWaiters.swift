@@ -35,6 +35,14 @@ extension RDSClient {
         try await waiter.wait(clock: client.config.clock, progress: progress) { try await dbCluster(id) }
     }
 
+    public func waitForDBClusterDeleted(_ id: String, timeout: Double = 7200, progress: (@Sendable (WaitProgress) -> Void)? = nil) async throws {
+        let waiter = Waiter<DBCluster?>(name: "DB cluster \(id) to be deleted",
+                                        acceptors: [.init(.success, .output { $0 == nil }), .init(.success, .notFound),
+                                                    .init(.failure, .state(["creating", "modifying", "rebooting"]))],
+                                        state: { $0?.status ?? "deleted" }, timeout: timeout)
+        try await waiter.wait(clock: client.config.clock, progress: progress) { try await dbCluster(id) }
+    }
+
     public func waitForDBClusterSnapshotAvailable(_ id: String, timeout: Double = 7200, progress: (@Sendable (WaitProgress) -> Void)? = nil) async throws {
         let waiter = Waiter<DBClusterSnapshot?>.until("DB cluster snapshot \(id) to be available", success: ["available"],
                                                       state: { $0?.status ?? "not-found" }, timeout: timeout)
