@@ -56,3 +56,12 @@ final class ExitStatusTests: XCTestCase {
         XCTAssertEqual(DRError.interrupted.exitStatus.rawValue, 130)
     }
 }
+
+final class XMLTextTests: XCTestCase {
+    func testEscapesMarkupQuotesAndControlCharacters() {
+        XCTAssertEqual(XMLText.escape("<a&'\">"), "&lt;a&amp;&apos;&quot;&gt;")
+        XCTAssertEqual(XMLText.escape("line 1\nline\t2"), "line 1&#10;line&#9;2")
+        XCTAssertEqual(XMLText.escape("bell\u{07}"), "bell?", "XML 1.0 cannot carry other control characters")
+        XCTAssertEqual(XMLText.escape("naïve ✓"), "naïve ✓")
+    }
+}

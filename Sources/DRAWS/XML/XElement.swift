@@ -63,20 +63,7 @@ public struct XElement: Sendable, Equatable {
     }
 
     /// Escapes text for an XML body.
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        for ch in text {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default: out.append(ch)
-            }
-        }
-        return out
-    }
+    public static func escape(_ text: String) -> String { XMLText.escape(text) }
 }
 
 private final class TreeBuilder: NSObject, XMLParserDelegate {

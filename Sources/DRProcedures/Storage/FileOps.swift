@@ -27,24 +27,9 @@ public enum FileOps {
         let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard output >= 0 else { throw failure("create \(destination)") }
         defer { close(output) }
-        let hasher = SHA256Hasher()
-        var total: Int64 = 0
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
-        defer { buffer.deallocate() }
-        while true {
-            let n = read(input, buffer.baseAddress, chunkSize)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw failure("read \(source)")
-            }
-            if n == 0 { break }
-            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-            hasher.update(chunk)
-            try writeAll(output, chunk, path: destination)
-            total += Int64(n)
-        }
+        let copied = try hashChunks(of: input, path: source) { chunk in try writeAll(output, chunk, path: destination) }
         if sync, fsync(output) != 0 { throw failure("fsync \(destination)") }
-        return Copied(size: total, sha256: hasher.finalize())
+        return copied
     }
 
     /// SHA-256 and size of a file.
@@ -52,15 +37,25 @@ public enum FileOps {
         let input = open(path, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw failure("open \(path)") }
         defer { close(input) }
+        return try hashChunks(of: input, path: path) { _ in }
+    }
+
+    /// Reads `fd` to its end in large chunks, hashing each and handing it to `body`.
+    private static func hashChunks(of fd: Int32, path: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Copied {
         let hasher = SHA256Hasher()
         var total: Int64 = 0
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
         defer { buffer.deallocate() }
         while true {
-            let n = read(input, buffer.baseAddress, chunkSize)
-            if n < 0 { if errno == EINTR { continue }; throw failure("read \(path)") }
+            let n = read(fd, buffer.baseAddress, chunkSize)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw failure("read \(path)")
+            }
             if n == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+            hasher.update(chunk)
+            try body(chunk)
             total += Int64(n)
         }
         return Copied(size: total, sha256: hasher.finalize())

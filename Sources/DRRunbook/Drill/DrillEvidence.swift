@@ -61,7 +61,7 @@ public struct DrillEvidence: Sendable {
     /// One test case per phase (and the teardown, and an injected failure), then the
     /// verifier's suites: one test case per checked object and per counted table.
     public static func junit(_ report: DrillReport) -> String {
-        let e = ReportRenderer.escape
+        let e = XMLText.escape
         let checks = report.checks
         var suite = "  <testsuite name=\"drill phases\" tests=\"\(checks.count)\" failures=\"\(checks.filter { !$0.passed }.count)\" timestamp=\"\(e(report.startedAt))\">\n"
         for check in checks {
