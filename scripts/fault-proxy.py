@@ -4,6 +4,7 @@
   fault-proxy.py --upstream http://127.0.0.1:PORT [--schedule 503,throttle,ok,...]
                  [--ratio 0.33 --seed 7 --kinds 500,503,throttle,drop] [--delay 2]
                  [--max-requests N] [--port 0] [--report-state creating:2:prod-db-restore,...]
+                 [--log FILE]
 
 Each incoming request takes the next fault from --schedule (then passes everything through),
 or, with --ratio, a fault drawn from --kinds with that probability from a seeded generator, so
@@ -17,7 +18,8 @@ a run is repeatable. Fault kinds:
   drop        close the connection without answering
 --report-state STATE:N:ID makes the first N answers to RDS Describe calls naming resource ID
 (DB instance or cluster) report STATE where the emulator says `available` (moto makes everything
-available at once), so waits and their progress can be seen. Listens on 127.0.0.1 only, prints `PORT <n>` on its first stdout line, stops on SIGTERM/SIGINT
+available at once), so waits and their progress can be seen. --log FILE appends one JSON line per
+forwarded request: {"start", "end" (epoch seconds), "method", "path", "form" (a form body's fields)}. Listens on 127.0.0.1 only, prints `PORT <n>` on its first stdout line, stops on SIGTERM/SIGINT
 or after --max-requests. GET /__fault/stats returns the counts as JSON.
 """
 import argparse
@@ -34,6 +36,7 @@ import time
 import urllib.parse
 
 MAX_BODY = 16 << 20
+log_lock = threading.Lock()
 
 
 def shaped_error(headers, path, kind):
@@ -155,6 +158,7 @@ def make_handler(args, faults, server_ref, pending):
                 self.end_headers()
                 self.wfile.write(data)
                 return
+            started = time.time()
             if kind == "delay":
                 time.sleep(args.delay)
             faults.stats["forwarded"] += 1
@@ -171,6 +175,12 @@ def make_handler(args, faults, server_ref, pending):
             self.end_headers()
             self.wfile.write(data)
             conn.close()
+            if args.log:
+                form = urllib.parse.parse_qs(body.decode("utf-8", "replace")) if body else {}
+                line = json.dumps({"start": started, "end": time.time(), "method": self.command, "path": self.path,
+                                   "form": {k: v[0] for k, v in form.items()}})
+                with log_lock, open(args.log, "a") as f:
+                    f.write(line + "\n")
             if args.max_requests and faults.stats["requests"] >= args.max_requests:
                 os._exit(0)
 
@@ -190,6 +200,7 @@ def main():
     p.add_argument("--delay", type=float, default=2.0)
     p.add_argument("--max-requests", type=int, default=0)
     p.add_argument("--report-state", default="")
+    p.add_argument("--log", default="")
     args = p.parse_args()
     faults = Faults(args)
     server_ref = []

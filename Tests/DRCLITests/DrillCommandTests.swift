@@ -221,6 +221,10 @@ final class DrillCommandTests: XCTestCase {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         let leftover = try XCTUnwrap(restoredServers().first { $0.hasPrefix("drill-") })
+        // The restored server's marker carries the drill's tag, its id the one in the server's name.
+        let marker = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: source.restoreRoot + "/" + leftover + "/dr-restored.json"))) as? [String: Any])
+        let drillID = try XCTUnwrap((marker["tags"] as? [String: String])?["dr:drill"], "\(marker)")
+        XCTAssertTrue(leftover.hasSuffix("-" + drillID.lowercased()), "\(leftover) \(drillID)")
 
         // A young leftover is kept by the default --older-than (a drill may still be running).
         let young = try source.dr(["drill", "--cleanup", "--output", "json"])

@@ -136,4 +136,79 @@ final class DrillRDSTests: XCTestCase {
         XCTAssertEqual(metrics, ["dr_drill_prod-\(id!).prom", "dr_drill_second-\(id!).prom"], "one metrics file per target")
         XCTAssertEqual(try instances(), ["\(id!)-db", "\(id!)-db2"])
     }
+
+    /// `--all --parallel N` through the fault proxy, every AWS request slowed: the span of the
+    /// requests naming each drill's instance (restore ... delete) overlaps at most N others at
+    /// once, and exactly N when there are more targets than N. Each restore request carries the
+    /// drill's tag `dr:drill=<drill id>`, seen on the wire as the instance itself is gone after.
+    func testParallelBoundsHowManyDrillsRunAtOnceAndRestoresAreTaggedForTheDrill() throws {
+        let targets = ["prod-\(id!)", "second-\(id!)", "third-\(id!)"]
+        try boto("""
+        for n in ("db2", "db3"):
+            rds.create_db_instance(DBInstanceIdentifier=f"{ID}-{n}", DBInstanceClass="db.t3.micro", Engine="postgres",
+                                   AllocatedStorage=20, MasterUsername="app", MasterUserPassword="source-password-123", BackupRetentionPeriod=7)
+        """)
+        var config = try String(contentsOfFile: home + "/dr.yml", encoding: .utf8)
+        for (target, instance) in zip(targets.dropFirst(), ["db2", "db3"]) {
+            config += "\n  \(target):\n    provider: rds\n    region: us-east-1\n    instance: \(id!)-\(instance)\n"
+        }
+        try config.write(toFile: home + "/dr.yml", atomically: true, encoding: .utf8)
+        for target in targets { XCTAssertEqual(try dr(["snapshot", target]).status, 0) }
+        let manifest = home + "/manifest.json"
+        XCTAssertEqual(try dr(["verify", "capture", "--db", database.conninfo, "--out", manifest]).status, 0)
+
+        for parallel in [1, 2] {
+            let log = home + "/requests-\(parallel).jsonl"
+            let proxy = try FaultProxy(upstream: try Moto.url(), ratio: 1, kinds: ["delay"], delay: 0.2, log: log)
+            defer { proxy.stop() }
+            let saved = env!
+            env["AWS_ENDPOINT_URL"] = proxy.url.absoluteString
+            defer { env = saved }
+            let r = try dr(["drill", "--all", "--parallel", String(parallel), "--verify-db", Self.withoutPassword(database.conninfo),
+                            "--manifest", manifest, "--report-dir", home + "/reports-\(parallel)", "--state-dir", home + "/state-\(parallel)",
+                            "--runbook", DrillCommandTests.runbook, "--output", "json"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let drills = (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["drills"] as? [[String: Any]] ?? []
+            XCTAssertEqual(drills.map { $0["verdict"] as? String }, ["passed", "passed", "passed"], r.stdout)
+
+            let requests = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").compactMap {
+                try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            var spans: [(start: Double, end: Double)] = []
+            for drill in drills {
+                let instance = try XCTUnwrap(drill["instance"] as? String), drillID = try XCTUnwrap(drill["drill_id"] as? String)
+                let naming = requests.filter { ($0["form"] as? [String: String])?["DBInstanceIdentifier"] == instance }
+                let actions = naming.compactMap { ($0["form"] as? [String: String])?["Action"] }
+                let restore = actions.firstIndex(of: "RestoreDBInstanceFromDBSnapshot"), delete = actions.lastIndex(of: "DeleteDBInstance")
+                XCTAssertTrue(restore != nil && delete != nil && restore! < delete!, "restored, then deleted: \(actions)")
+                // The restore request's tags, as sent.
+                let form = restore.flatMap { naming[$0]["form"] as? [String: String] } ?? [:]
+                let tags = Dictionary(form.keys.filter { $0.hasPrefix("Tags.") && $0.hasSuffix(".Key") }.map {
+                    (form[$0]!, form[String($0.dropLast(3)) + "Value"] ?? "") }, uniquingKeysWith: { $1 })
+                XCTAssertEqual(tags["dr:drill"], drillID, "the restore of \(instance) is tagged for its drill: \(form)")
+                XCTAssertTrue(instance.hasSuffix(drillID.lowercased()), instance)
+                let starts = naming.compactMap { $0["start"] as? Double }, ends = naming.compactMap { $0["end"] as? Double }
+                spans.append((try XCTUnwrap(starts.min()), try XCTUnwrap(ends.max())))
+            }
+            XCTAssertEqual(Self.maximumOverlap(spans), parallel, "--parallel \(parallel): \(spans)")
+        }
+        XCTAssertEqual(try instances(), ["\(id!)-db", "\(id!)-db2", "\(id!)-db3"])
+    }
+
+    /// The most intervals open at one moment (an interval ending as another starts does not overlap it).
+    static func maximumOverlap(_ spans: [(start: Double, end: Double)]) -> Int {
+        var events: [(time: Double, change: Int)] = []
+        for span in spans {
+            events.append((span.start, 1))
+            events.append((span.end, -1))
+        }
+        events.sort { (a: (time: Double, change: Int), b: (time: Double, change: Int)) -> Bool in
+            a.time != b.time ? a.time < b.time : a.change < b.change
+        }
+        var open = 0, most = 0
+        for event in events {
+            open += event.change
+            most = max(most, open)
+        }
+        return most
+    }
 }
