@@ -153,6 +153,46 @@ final class RunbookMotoTests: XCTestCase {
         XCTAssertEqual(end.filter { $0.hasPrefix("us-west-2 snapshot") && !$0.contains("rds:") }.count, 1, "\(end)")
     }
 
+    /// The plan reads whether a restore's name is taken (DescribeDBInstances) and refuses it,
+    /// changing nothing; a failover's plan reads the record (ListResourceRecordSets) and shows it.
+    func testPlanRefusesATakenNameAndShowsTheCurrentRecord() async throws {
+        var p = QueryParams()
+        for (k, v) in [("DBInstanceIdentifier", "\(id)-other"), ("DBInstanceClass", "db.t3.micro"), ("Engine", "postgres"),
+                       ("MasterUsername", "app"), ("MasterUserPassword", "pw-123456789")] { p.add(k, v) }
+        p.add("AllocatedStorage", 20)
+        _ = try await rds.client.send(p.request("CreateDBInstance"))
+        let before = try await resources()
+        let (taken, _) = try run(pitr("\(id)-other") + ["--plan"])
+        XCTAssertEqual(taken.status, 2, taken.stderr)
+        XCTAssertTrue(taken.stderr.contains("the name \(id)-other (`as`) is already taken by a DB instance in us-east-1 that dr did not restore from \(id)"), taken.stderr)
+        let (source, _) = try run(pitr("\(id)-db") + ["--plan"])
+        XCTAssertEqual(source.status, 2, source.stderr)
+        XCTAssertTrue(source.stderr.contains("already taken by the source DB instance"), source.stderr)
+        let (free, _) = try run(pitr("\(id)-free") + ["--plan"])
+        XCTAssertEqual(free.status, 0, free.stderr)
+
+        let path = dir + "/dns.yml"
+        try """
+        name: dns
+        steps:
+          - id: dns
+            uses: failover
+            with: { zone: \(id).example.com, record: db.\(id).example.com, to: new-primary.example.com }
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let (plan, planSteps) = try run([path, "--plan"])
+        XCTAssertEqual(plan.status, 0, plan.stderr)
+        let actions = planSteps["dns"]?["actions"] as? [[String: Any]] ?? []
+        let change = actions.first { $0["mutates"] as? Bool == true } ?? [:]
+        XCTAssertEqual(change["current"] as? String, "old-primary.example.com", "\(actions)")
+        XCTAssertTrue((change["summary"] as? String ?? "").contains("currently old-primary.example.com → will be new-primary.example.com"), "\(change)")
+        XCTAssertEqual(actions.first?["call"] as? String, "route53:ListResourceRecordSets")
+        let after = try await resources()
+        XCTAssertEqual(after, before)
+        // The record is unchanged.
+        let again = try run([path, "--plan"]).1["dns"]?["actions"] as? [[String: Any]] ?? []
+        XCTAssertEqual(again.first { $0["mutates"] as? Bool == true }?["current"] as? String, "old-primary.example.com")
+    }
+
     func testKilledAtEveryStepBoundaryResumesToTheSameResources() async throws {
         let runbook = dir + "/crash.yml"
         try """

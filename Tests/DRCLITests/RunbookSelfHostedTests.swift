@@ -129,6 +129,56 @@ final class RunbookSelfHostedTests: XCTestCase {
         XCTAssertEqual(restoredServers(), [])
     }
 
+    /// The plan refuses a restore into a name that is taken (exit 2, nothing changed) and shows
+    /// what a failover's service entry points at now.
+    func testPlanRefusesATakenNameAndShowsTheCurrentFailoverEntry() throws {
+        try insert(batch: 1, rows: 10)
+        XCTAssertEqual(try source.dr(["snapshot", source.target]).status, 0)
+        try source.cluster.switchWal(waitingFor: source.repository)
+        XCTAssertEqual(try dr(["restore", source.target, "--latest-restorable", "--as", "taken"]).status, 0)
+        defer { _ = try? dr(["teardown", "taken"]) }
+        try Data("[local-db]\nhost=127.0.0.1\nport=\(source.cluster.port)\ndbname=postgres\n".utf8).write(to: URL(fileURLWithPath: source.serviceFile))
+        let path = source.folder + "/plan.yml"
+        func write(_ name: String) throws {
+            try """
+            name: plan-check
+            steps:
+              - id: restore
+                uses: restore.point-in-time
+                with: { target: local-db, time: latest, as: \(name) }
+              - id: snap
+                uses: restore.snapshot
+                with: { target: local-db, as: \(name)-2 }
+              - id: repoint
+                uses: failover
+                with: { target: local-db, to: \(name) }
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        let marker = try Data(contentsOf: URL(fileURLWithPath: source.restoreRoot + "/taken/dr-restored.json"))
+        let service = try String(contentsOfFile: source.serviceFile, encoding: .utf8)
+
+        try write("taken")
+        let refused = try dr(["run", path, "--plan"])
+        XCTAssertEqual(refused.status, 2, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("Step 'restore': the name taken (`as`) is already taken"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("Give the step another `as`"), refused.stderr)
+        XCTAssertEqual(restoredServers(), ["taken"])
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: source.restoreRoot + "/taken/dr-restored.json")), marker)
+
+        try write("fresh")
+        let plan = try dr(["run", path, "--plan", "--output", "json"])
+        XCTAssertEqual(plan.status, 0, plan.stderr)
+        let repoint = steps(try json(plan))["repoint"]?["actions"] as? [[String: Any]] ?? []
+        let change = repoint.first { $0["mutates"] as? Bool == true } ?? [:]
+        XCTAssertEqual(change["current"] as? String, "host=127.0.0.1 port=\(source.cluster.port) dbname=postgres", "\(repoint)")
+        XCTAssertTrue((change["summary"] as? String ?? "").contains("currently host=127.0.0.1 port=\(source.cluster.port) dbname=postgres → will be restored server fresh"), "\(change)")
+        let text = try dr(["run", path, "--plan"])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("currently host=127.0.0.1"), text.stdout)
+        XCTAssertEqual(restoredServers(), ["taken"])
+        XCTAssertEqual(try String(contentsOfFile: source.serviceFile, encoding: .utf8), service)
+    }
+
     /// snapshot → restore → wait → verify → failover (service file), for the crash test.
     func crashRunbook() throws -> String {
         let path = source.folder + "/crash.yml"

@@ -24,6 +24,14 @@ public protocol RecoveryProvider: Sendable {
     /// The restored servers or instances `dr` made from this target, with their tags (what
     /// `dr drill --cleanup` searches for leftovers).
     func restoredResources() async throws -> [RestoredResource]
+    /// Read-only: what already holds the name `request` would restore as (its `name`, in the
+    /// region its options and `fromDR` give), in words; nil when the name is free, or when
+    /// `request.adoptExisting` is set and the holder is a restore dr made from this target (which
+    /// `restore` would adopt). What `dr run --plan` checks before a restore step.
+    func nameInUse(_ request: RestoreRequest) async throws -> String?
+    /// Read-only: the value the failover entry has now (postgres: the pg_service.conf entry);
+    /// nil when there is no such entry. What `dr run --plan` shows before a failover step.
+    func currentFailoverValue(_ request: FailoverRequest) async throws -> String?
 }
 
 // MARK: - Requests

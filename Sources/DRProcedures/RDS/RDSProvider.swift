@@ -66,6 +66,30 @@ public struct RDSProvider: RecoveryProvider {
         throw DRError.badInput("For provider rds targets, failover repoints a Route 53 record: run `dr failover --zone ZONE --record NAME --to HOST` (no target). Nothing was changed.")
     }
 
+    /// Route 53 records are read with `Route53Failover.currentValue(zone:record:)`: they belong to no target.
+    public func currentFailoverValue(_ request: FailoverRequest) async throws -> String? {
+        try await failover(request).now
+    }
+
+    /// DescribeDBInstances / DescribeDBClusters (and the tags) for the identifier in the region the restore would use.
+    public func nameInUse(_ request: RestoreRequest) async throws -> String? {
+        try await Self.translatingErrors {
+            let procedure = RDSRestoreProcedure(provider: self)
+            let region = try procedure.restoreRegion(request)
+            if request.name == resource && region == settings.region { return "the source \(resourceNoun) \(resource) itself" }
+            let rds = try session.rds(region)
+            do {
+                guard try await procedure.existingRestore(request.name, rds: rds) else { return nil }
+                return request.adoptExisting ? nil : "a \(resourceNoun) in \(region) that dr restored from \(target.name) earlier"
+            } catch let error as DRError where error.category == .badInput {
+                if isCluster, try await rds.dbCluster(request.name) == nil {
+                    return "DB instance \(AuroraWriter.identifier(ofCluster: request.name)) in \(region), the name the restored cluster's writer instance would take"
+                }
+                return "a \(resourceNoun) in \(region) that dr did not restore from \(target.name)"
+            }
+        }
+    }
+
     public func teardown(_ request: TeardownRequest) async throws -> TeardownResult {
         try await Self.translatingErrors {
             let teardown = RDSTeardown(session: session, wait: wait, logger: logger)

@@ -88,6 +88,19 @@ public struct Route53Failover: Sendable {
         return FailoverResult(entry: recordName, location: "Route 53 zone \(zoneName) (\(zone.id)), \(type) TTL \(ttl)", now: to, previous: previous)
     }
 
+    /// Read-only (ListHostedZonesByName, ListResourceRecordSets): the record's value now, its
+    /// values joined by commas; nil when the zone has no A, AAAA or CNAME record of that name.
+    public func currentValue(zone: String, record: String) async throws -> String? {
+        try await RDSProvider.translatingErrors {
+            let zoneName = Self.fqdn(zone), recordName = Self.fqdn(record)
+            let r53 = try session.route53()
+            guard let hosted = try await r53.hostedZone(named: zoneName) else {
+                throw DRError.badInput("There is no Route 53 hosted zone named \(zoneName) in this account. Check `zone` (dr does not create zones). Nothing was changed.")
+            }
+            return try await currentRecord(r53, zone: hosted.id, name: recordName)?.values.joined(separator: ",")
+        }
+    }
+
     func currentRecord(_ r53: Route53Client, zone: String, name: String) async throws -> ResourceRecordSet? {
         let page = try await r53.listResourceRecordSets(zoneId: zone, start: RecordPosition(name: name, type: nil, identifier: nil), maxItems: 10)
         return page.items.first { Self.fqdn($0.name).lowercased() == name.lowercased() && ["A", "AAAA", "CNAME"].contains($0.type) }

@@ -47,6 +47,19 @@ struct RestoredServers {
         return server
     }
 
+    /// What holds `name` under the root, in words; nil when a restore as `name` may go ahead:
+    /// nothing is there, a restore of ours that was killed midway (the restore clears it), or,
+    /// with `adopt`, a running server dr restored from `target` (the restore adopts it).
+    func holder(of name: String, target: String, adopt: Bool) -> String? {
+        let path = folder(name)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let existing = load(name) else { return "\(path), which dr did not make" }
+        let running = ServerControl.runningPID(dataDirectory: existing.dataDirectory) != nil
+        if existing.state == .restoring, !running { return nil }
+        if adopt, existing.target == target, running { return nil }
+        return "restored server \"\(name)\" at \(path) (\(running ? "running" : existing.state.rawValue), restored from \(existing.target))"
+    }
+
     func list() -> [RestoredServer] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
         return names.sorted().compactMap(load)

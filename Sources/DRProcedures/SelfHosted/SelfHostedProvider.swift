@@ -65,12 +65,25 @@ public struct SelfHostedProvider: RecoveryProvider {
         return try await offloadBlocking { try configured.run(point: request.point, name: request.name, adopt: request.adoptExisting, tags: request.tags) }
     }
 
-    public func failover(_ request: FailoverRequest) async throws -> FailoverResult {
+    func serviceFile() throws -> ServiceFile {
         guard let path = settings.serviceFile else {
             throw DRError.badInput("Target \(target.name) has no `service_file:` (the pg_service.conf that clients use). Add it to dr.yml. Nothing was changed.")
         }
+        return ServiceFile(path: path)
+    }
+
+    public func currentFailoverValue(_ request: FailoverRequest) async throws -> String? {
+        try serviceFile().entry(request.entry ?? settings.service ?? target.name)
+    }
+
+    public func nameInUse(_ request: RestoreRequest) async throws -> String? {
+        RestoredServers(root: settings.restoreRoot).holder(of: request.name, target: target.name, adopt: request.adoptExisting)
+    }
+
+    public func failover(_ request: FailoverRequest) async throws -> FailoverResult {
+        let file = try serviceFile()
+        let path = file.path
         let service = request.entry ?? settings.service ?? target.name
-        let file = ServiceFile(path: path)
         if request.undo {
             let (now, replaced) = try file.undo(service)
             return FailoverResult(entry: service, location: path, now: now, previous: replaced)

@@ -33,6 +33,11 @@ struct ServiceFile {
         return (preamble, sections)
     }
 
+    /// The entry `service` as one line of `key=value` pairs; nil when the file has no such entry.
+    func entry(_ service: String) throws -> String? {
+        try read().sections.first { $0.name == service }.map { content($0.lines).joined(separator: " ") }
+    }
+
     /// Points `service` at `conninfo` (keyword=value pairs); returns the entry it replaced.
     func repoint(_ service: String, to pairs: [(String, String)]) throws -> String? {
         var (preamble, sections) = try read()

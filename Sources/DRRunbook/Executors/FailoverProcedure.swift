@@ -13,13 +13,25 @@ struct FailoverProcedure: ProcedureExecutor {
         let to = call.string("to") ?? call.pending["to"].map { "(at run time: \($0))" } ?? "?"
         switch try route(call) {
         case .route53(let zone, let record):
-            return [PlannedAction("upsert DNS record \(record) in zone \(zone) → \(to)\(call.int("ttl").map { " (TTL \($0)s)" } ?? "")",
-                                  call: "route53:ChangeResourceRecordSets", mutates: true),
-                    PlannedAction("wait until the change is INSYNC", call: "route53:GetChange", mutates: false)]
+            var actions: [PlannedAction] = []
+            var current: String?
+            var change = "upsert DNS record \(record) in zone \(zone) → \(to)"
+            if let zoneName = call.string("zone"), let recordName = call.string("record") {
+                let session = try providers.makeSession(providers.logger)
+                current = try await Route53Failover(session: session, logger: providers.logger).currentValue(zone: zoneName, record: recordName)
+                actions.append(PlannedAction("read DNS record \(record) in zone \(zone)", call: "route53:ListResourceRecordSets", mutates: false))
+                change = "upsert DNS record \(record) in zone \(zone): currently \(current ?? "(no such record)") → will be \(to)"
+            }
+            return actions + [PlannedAction(change + (call.int("ttl").map { " (TTL \($0)s)" } ?? ""),
+                                            call: "route53:ChangeResourceRecordSets", mutates: true, current: current),
+                              PlannedAction("wait until the change is INSYNC", call: "route53:GetChange", mutates: false)]
         case .serviceFile(let target):
             let file = target.postgresSettings?.serviceFile ?? "(no service_file set)"
             let entry = call.string("record") ?? target.postgresSettings?.service ?? target.name
-            return [PlannedAction("rewrite [\(entry)] in \(file) to point at restored server \(to)", call: "write \(file) atomically", mutates: true)]
+            let current = try await providers.makeProvider(target, providers.logger).currentFailoverValue(FailoverRequest(entry: entry))
+            return [PlannedAction("read [\(entry)] in \(file)", call: "read \(file)", mutates: false),
+                    PlannedAction("rewrite [\(entry)] in \(file): currently \(current ?? "(no such entry)") → will be restored server \(to)",
+                                  call: "write \(file) atomically", mutates: true, current: current)]
         }
     }
 

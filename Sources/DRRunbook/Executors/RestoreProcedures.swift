@@ -52,7 +52,22 @@ struct RestoreProcedure: ProcedureExecutor {
             actions.append(PlannedAction("restore snapshot \(chosen)\(region) as \(name)", call: calls.restoreSnapshot, mutates: true))
         }
         actions.append(PlannedAction("wait until \(name) is available", call: calls.waitRestored, mutates: false))
+        if let newName = call.string("as") {
+            try await checkNameFree(newName, call: call, target: target, provider: provider)
+            actions.insert(PlannedAction("check that the name \(newName) is free", call: calls.nameCheck, mutates: false), at: 1)
+        }
         return actions
+    }
+
+    /// The plan is for a new run (`--plan` cannot be combined with `--resume`), so a taken name
+    /// is refused here; a re-entered step of a resumed run adopts its own restore in `run`.
+    func checkNameFree(_ name: String, call: ResolvedCall, target: Target, provider: RecoveryProvider) async throws {
+        var options: [String: String] = [:]
+        options["region"] = call.string("region")
+        let request = RestoreRequest(point: mode == .snapshot ? .snapshot(call.string("snapshot") ?? "latest") : .latestRestorable,
+                                     name: name, fromDR: call.bool("from_dr") ?? false, options: options)
+        guard let holder = try await provider.nameInUse(request) else { return }
+        throw DRError.badInput("Step '\(call.stepID)': the name \(name) (`as`) is already taken by \(holder). Give the step another `as`, or, if it is a leftover restore of \(target.name) by dr, remove it first with `dr teardown`. Nothing was changed.")
     }
 
     func run(_ call: ResolvedCall, context: StepContext) async throws -> [String: Value] {

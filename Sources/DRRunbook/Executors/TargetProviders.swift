@@ -72,6 +72,7 @@ struct BackendCalls {
     var waitRestored: String
     var teardown: String
     var statusRead: String
+    var nameCheck: String
 
     static func of(_ target: Target) -> BackendCalls {
         switch target.provider {
@@ -85,7 +86,8 @@ struct BackendCalls {
                 restoreSnapshot: cluster ? "rds:RestoreDBClusterFromSnapshot" : "rds:RestoreDBInstanceFromDBSnapshot",
                 waitRestored: cluster ? "rds:DescribeDBClusters" : "rds:DescribeDBInstances",
                 teardown: "rds:DeleteDBInstance",
-                statusRead: "rds:DescribeDBInstances, rds:DescribeDBSnapshots")
+                statusRead: "rds:DescribeDBInstances, rds:DescribeDBSnapshots",
+                nameCheck: cluster ? "rds:DescribeDBClusters, rds:DescribeDBInstances" : "rds:DescribeDBInstances")
         case .postgres:
             return BackendCalls(
                 snapshot: "pg_backup_start/pg_backup_stop + file copy into the repository",
@@ -95,7 +97,8 @@ struct BackendCalls {
                 restoreSnapshot: "lay down base backup, replay its WAL, pg_ctl start",
                 waitRestored: "connect until promoted",
                 teardown: "pg_ctl stop, remove the restored server's folder",
-                statusRead: "read the repository")
+                statusRead: "read the repository",
+                nameCheck: "look for the name under the restore root")
         }
     }
 }

@@ -67,11 +67,14 @@ public struct PlannedAction: Sendable, Equatable, Codable {
     public var call: String?
     /// Whether it changes something. The plan marks these; `--plan` never makes them.
     public var mutates: Bool
+    /// What the changed thing holds now, when the plan read it (a failover's entry); absent otherwise.
+    public var current: String?
 
-    public init(_ summary: String, call: String? = nil, mutates: Bool) {
+    public init(_ summary: String, call: String? = nil, mutates: Bool, current: String? = nil) {
         self.summary = summary
         self.call = call
         self.mutates = mutates
+        self.current = current
     }
 }
 
