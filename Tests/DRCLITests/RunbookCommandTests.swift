@@ -58,6 +58,15 @@ final class RunbookCommandTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("\(bad):8:27: unknown step 'c'"), result.stderr)
         let malformed = try write("malformed.yml", "name: [x\n")
         XCTAssertEqual(try DRBinary.run(["runbook", "validate", malformed]).status, 2)
+        let folder: String = dir
+        for (path, says) in [(folder + "/missing.yml", "no such runbook file"), (folder, "cannot read the runbook")] {
+            for args in [["runbook", "validate", path], ["run", path]] {
+                let r = try DRBinary.run(args)
+                XCTAssertEqual(r.status, 2, r.stderr)
+                XCTAssertEqual(r.stdout, "")
+                XCTAssertTrue(r.stderr.contains("\(path): \(says)"), r.stderr)
+            }
+        }
     }
 
     func emptyFolder() throws -> String {

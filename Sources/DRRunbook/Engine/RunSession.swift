@@ -25,10 +25,7 @@ public struct RunSession {
 
     /// Parses and validates a runbook, exiting with every problem as bad input.
     public static func load(_ file: String, catalog: ProcedureCatalog = .standard) throws -> (runbook: Runbook, text: String) {
-        let text: String
-        do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
-            throw DRError.badInput("\(file): cannot read the runbook: \(error.localizedDescription). Check the path.")
-        }
+        let text = try RunbookParser.readText(file)
         let runbook = try RunbookParser.parse(text, file: file)
         try Validator(catalog: catalog).validate(runbook)
         return (runbook, text)

@@ -13,13 +13,18 @@ public struct RunbookParser {
     private var diagnostics: [Diagnostic] = []
 
     public static func parse(file: String) throws -> Runbook {
-        let text: String
-        do {
-            text = try String(contentsOfFile: file, encoding: .utf8)
-        } catch {
-            throw DRError.badInput("\(file): cannot read the runbook: \(error.localizedDescription). Check the path.")
+        try parse(try readText(file), file: file)
+    }
+
+    /// The runbook file's text; a missing or unreadable file is bad input.
+    public static func readText(_ file: String) throws -> String {
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw DRError.badInput("\(file): no such runbook file. Check the path (the shipped runbooks are in runbooks/).")
         }
-        return try parse(text, file: file)
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw DRError.badInput("\(file): cannot read the runbook (not readable, a folder, or not UTF-8 text). Check the path and its permissions.")
+        }
+        return text
     }
 
     public static func parse(_ text: String, file: String) throws -> Runbook {
