@@ -8,9 +8,8 @@ struct AWSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aws",
         abstract: "AWS diagnostics: which identity, region, endpoints and credential source dr would use.",
-        // describe-db-instances (part A's hidden diagnostic, timed by `make bench`) lives in
-        // AWSDiagnosticsCommand.swift; it is registered here so `dr aws` is one command group.
-        subcommands: [WhoamiCommand.self, AWSDiagnosticsCommand.DescribeDBInstances.self]
+        // describe-db-instances (hidden, timed by `make bench`) is in AWSDiagnosticsCommand.swift.
+        subcommands: [WhoamiCommand.self, DescribeDBInstancesCommand.self]
     )
 }
 

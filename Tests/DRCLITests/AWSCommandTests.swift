@@ -61,6 +61,26 @@ final class AWSCommandTests: XCTestCase {
         XCTAssertFalse(result.stdout.contains(key.id))
     }
 
+    /// The hidden diagnostic `make bench` times resolves credentials, region and endpoint like
+    /// every other command (here from a profile), and `--endpoint-url` overrides the endpoint.
+    func testDescribeDBInstancesUsesTheResolvedSettings() throws {
+        let moto = try Moto.url()
+        let key = try Moto.accessKey()
+        _ = try write(".aws/credentials", "[bench]\naws_access_key_id = \(key.id)\naws_secret_access_key = \(key.secret)\n")
+        _ = try write(".aws/config", "[profile bench]\nregion = eu-central-1\n")
+        let listed = try DRBinary.run(["aws", "describe-db-instances", "--profile", "bench", "--endpoint-url", moto.absoluteString],
+                                      environment: environment([:]))
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        XCTAssertFalse(listed.stdout.contains(key.secret) || listed.stderr.contains(key.secret))
+        let badURL = try DRBinary.run(["aws", "describe-db-instances", "--profile", "bench", "--endpoint-url", "not a url"],
+                                      environment: environment([:]))
+        XCTAssertEqual(badURL.status, 2, badURL.stderr)
+        XCTAssertTrue(badURL.stderr.contains("--endpoint-url not a url is not a URL"), badURL.stderr)
+        let noCredentials = try DRBinary.run(["aws", "describe-db-instances", "--region", "us-east-1", "--endpoint-url", moto.absoluteString],
+                                             environment: environment([:]))
+        XCTAssertEqual(noCredentials.status, 2, noCredentials.stderr)
+    }
+
     func testWhoamiJSONWithProfileEndpointsAndDefaults() throws {
         let moto = try Moto.url()
         let key = try Moto.accessKey()
