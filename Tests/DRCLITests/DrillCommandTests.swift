@@ -201,16 +201,7 @@ final class DrillCommandTests: XCTestCase {
         // A restored server that is not a drill's: cleanup must leave it alone.
         XCTAssertEqual(try source.dr(["restore", source.target, "--latest-restorable", "--as", "keep-me"]).status, 0)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: DRBinary.path)
-        process.arguments = ["drill", source.target, "--report-dir", reports, "--state-dir", state, "--runbook", Self.runbook]
-        var env = ProcessInfo.processInfo.environment
-        env["DR_CONFIG"] = source.config
-        env["PGPASSWORD"] = source.cluster.password
-        process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try startDrill()
         // Killed outright once its server's marker exists: no teardown can run.
         let deadline = Date().addingTimeInterval(60)
         while !restoredServers().contains(where: { $0.hasPrefix("drill-") && FileManager.default.fileExists(atPath: source.restoreRoot + "/" + $0 + "/dr-restored.json") }) {
@@ -240,11 +231,8 @@ final class DrillCommandTests: XCTestCase {
         XCTAssertEqual(try source.dr(["teardown", "keep-me"]).status, 0)
     }
 
-    func testCtrlCAndTimeoutTearDownBeforeExiting() throws {
-        XCTAssertEqual(try source.dr(["snapshot", source.target]).status, 0)
-        try source.cluster.switchWal(waitingFor: source.repository)
-
-        // Ctrl-C once the server exists: the teardown runs, then exit 130.
+    /// Starts `dr drill` on the source target in the background, for the tests that interrupt it.
+    func startDrill() throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: DRBinary.path)
         process.arguments = ["drill", source.target, "--report-dir", reports, "--state-dir", state, "--runbook", Self.runbook]
@@ -255,6 +243,15 @@ final class DrillCommandTests: XCTestCase {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
+        return process
+    }
+
+    func testCtrlCAndTimeoutTearDownBeforeExiting() throws {
+        XCTAssertEqual(try source.dr(["snapshot", source.target]).status, 0)
+        try source.cluster.switchWal(waitingFor: source.repository)
+
+        // Ctrl-C once the server exists: the teardown runs, then exit 130.
+        let process = try startDrill()
         let deadline = Date().addingTimeInterval(60)
         while !restoredServers().contains(where: { $0.hasPrefix("drill-") }) && Date() < deadline && process.isRunning { usleep(20_000) }
         kill(process.processIdentifier, SIGINT)

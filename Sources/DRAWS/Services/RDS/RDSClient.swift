@@ -127,15 +127,7 @@ public struct RDSClient: Sendable {
     }
 
     public func copyDBSnapshot(_ copy: RDSCopySnapshot) async throws -> DBSnapshot {
-        var p = QueryParams()
-        p.add("SourceDBSnapshotIdentifier", copy.source)
-        p.add("TargetDBSnapshotIdentifier", copy.target)
-        p.add("KmsKeyId", copy.kmsKeyId)
-        p.add("CopyTags", copy.copyTags)
-        p.addTags(copy.tags)
-        p.add("PreSignedUrl", try await preSignedURL("CopyDBSnapshot", copy, sourceParam: "SourceDBSnapshotIdentifier",
-                                                     targetParam: "TargetDBSnapshotIdentifier"))
-        return try await snapshotResult(p.request("CopyDBSnapshot", extra: copy.extra))
+        try await snapshotResult(copyRequest("CopyDBSnapshot", copy, resource: "DB"))
     }
 
     public func deleteDBSnapshot(_ identifier: String) async throws -> DBSnapshot {
@@ -216,15 +208,7 @@ public struct RDSClient: Sendable {
     }
 
     public func copyDBClusterSnapshot(_ copy: RDSCopySnapshot) async throws -> DBClusterSnapshot {
-        var p = QueryParams()
-        p.add("SourceDBClusterSnapshotIdentifier", copy.source)
-        p.add("TargetDBClusterSnapshotIdentifier", copy.target)
-        p.add("KmsKeyId", copy.kmsKeyId)
-        p.add("CopyTags", copy.copyTags)
-        p.addTags(copy.tags)
-        p.add("PreSignedUrl", try await preSignedURL("CopyDBClusterSnapshot", copy, sourceParam: "SourceDBClusterSnapshotIdentifier",
-                                                     targetParam: "TargetDBClusterSnapshotIdentifier"))
-        return try await clusterSnapshotResult(p.request("CopyDBClusterSnapshot", extra: copy.extra))
+        try await clusterSnapshotResult(copyRequest("CopyDBClusterSnapshot", copy, resource: "DBCluster"))
     }
 
     public func deleteDBClusterSnapshot(_ identifier: String) async throws -> DBClusterSnapshot {
@@ -251,6 +235,20 @@ public struct RDSClient: Sendable {
     // MARK: Helpers
 
     /// The presigned source-region request the destination region replays (encrypted cross-region copies).
+    /// CopyDBSnapshot and CopyDBClusterSnapshot take the same parameters, named for their
+    /// resource (`SourceDBSnapshotIdentifier`, `SourceDBClusterSnapshotIdentifier`, ...).
+    private func copyRequest(_ action: String, _ copy: RDSCopySnapshot, resource: String) async throws -> AWSRequest {
+        let sourceParam = "Source\(resource)SnapshotIdentifier", targetParam = "Target\(resource)SnapshotIdentifier"
+        var p = QueryParams()
+        p.add(sourceParam, copy.source)
+        p.add(targetParam, copy.target)
+        p.add("KmsKeyId", copy.kmsKeyId)
+        p.add("CopyTags", copy.copyTags)
+        p.addTags(copy.tags)
+        p.add("PreSignedUrl", try await preSignedURL(action, copy, sourceParam: sourceParam, targetParam: targetParam))
+        return p.request(action, extra: copy.extra)
+    }
+
     func preSignedURL(_ action: String, _ copy: RDSCopySnapshot, sourceParam: String, targetParam: String) async throws -> String? {
         guard let sourceRegion = copy.sourceRegion, sourceRegion != client.config.region else { return nil }
         let endpoint = copy.sourceEndpoint ?? URL(string: "https://rds.\(sourceRegion).amazonaws.com")!
