@@ -30,8 +30,12 @@ public enum InputBinder {
     }
 
     /// Inputs as they may be journaled or shown.
+    /// A conninfo's password is masked in any input, declared secret or not.
     public static func masked(_ inputs: [String: Value], secret: [String]) -> [String: Value] {
-        var out = inputs
+        var out = inputs.mapValues { value -> Value in
+            if case .string(let s) = value { return .string(Redact.conninfo(s)) }
+            return value
+        }
         for name in secret where out[name] != nil { out[name] = .string(Redact.mask) }
         return out
     }

@@ -32,7 +32,8 @@ public struct ResolvedCall: Sendable, Equatable {
     /// Parameters as they may be shown: secrets masked, pending ones as `(known after the run reaches them)`.
     public var displayParameters: [String: String] {
         var out: [String: String] = [:]
-        for (k, v) in parameters { out[k] = secretParameters.contains(k) ? Redact.mask : v.description }
+        // Any value may hold a connection string (e.g. a verify step's `db`): its password is masked too.
+        for (k, v) in parameters { out[k] = secretParameters.contains(k) ? Redact.mask : Redact.conninfo(v.description) }
         for (k, source) in pending { out[k] = secretParameters.contains(k) ? Redact.mask : "(at run time: \(source))" }
         return out
     }
