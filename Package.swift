@@ -6,7 +6,6 @@ import PackageDescription
 // C libraries come in as system-library targets, imported only where they are wrapped.
 let package = Package(
     name: "dr",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "dr", targets: ["dr"]),
     ],
@@ -55,8 +54,6 @@ let package = Package(
         .testTarget(name: "DRRunbookTests", dependencies: ["DRRunbook", "DRTestSupport"]),
         .testTarget(name: "DRCLITests", dependencies: ["DRCLI", "DRTestSupport"]),
     ],
-    // Swift 5 language mode for now: C callbacks (libcurl, libpq) and the shared test harness
-    // would need many unchecked annotations under Swift 6's strict checking. Types that cross
-    // threads are still marked Sendable and guarded by locks.
-    swiftLanguageModes: [.v5]
+    // Linux only (libpq, libcurl, /proc, posix_spawn): no Apple platform is declared.
+    swiftLanguageModes: [.v6]
 )

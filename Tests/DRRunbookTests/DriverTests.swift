@@ -49,8 +49,9 @@ final class DriverTests: XCTestCase {
         let driver = RunDriver(runbook: runbook, header: header, inputs: [:], machine: RunStateMachine(runbook: runbook),
                                registry: registry, clock: clock, journal: journal)
         if cancelAfterStart {
+            let path = dir + "/r.jsonl"
             Task {
-                while !FileManager.default.contents(atPath: dir + "/r.jsonl")!.contains("step_started".utf8) { await Task.yield() }
+                while !FileManager.default.contents(atPath: path)!.contains("step_started".utf8) { await Task.yield() }
                 driver.requestCancel()
             }
         }

@@ -162,7 +162,7 @@ final class ParallelMap<T>: @unchecked Sendable {
         values = Array(repeating: nil, count: count)
     }
 
-    func run(_ job: @escaping (Int) throws -> T?) throws {
+    func run(_ job: @escaping @Sendable (Int) throws -> T?) throws {
         guard count > 0 else { return }
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while true {

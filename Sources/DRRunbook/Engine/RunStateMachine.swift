@@ -137,7 +137,7 @@ public struct RunStateMachine: Sendable, Equatable {
         default: fits = false
         }
         guard step == cursor, phase == .running, fits else {
-            throw RunStateError("step '\(shapes[step].id)' cannot start attempt \(attempt)\(reentry ? " (re-entry)" : "") while it is \(state)")
+            throw RunStateError("step '\(shapes[step].id)' cannot start attempt \(attempt)\(reentry ? " (re-entry)" : "") while it is \(state.map { "\($0)" } ?? "not started")")
         }
         states[step] = .running(attempt: attempt)
         if !reentry {
