@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, arrows pointing down (see ../shared/DESIGN.md):
-//   dr -> DRCLI -> DRRunbook -> DRProcedures -> { DRAWS -> DRSigV4, DRVerify -> DRPostgres } -> DRCore
+//   dr -> DRCLI -> DRDrill -> DRRunbook -> { DRRunbookEngine, DRProcedures -> { DRAWS -> DRSigV4, DRVerify -> DRPostgres } } -> DRCore
 // C libraries come in as system-library targets, imported only where they are wrapped.
 let package = Package(
     name: "dr",
@@ -35,9 +35,14 @@ let package = Package(
         // Recovery procedures (RDS/ElastiCache/Route 53 backend and self-hosted PostgreSQL backend).
         .target(name: "DRProcedures", dependencies: ["DRAWS", "DRVerify", "DRPostgres", "DRCore", "CCrypto", "Yams",
                                                      .product(name: "Logging", package: "swift-log")]),
-        .target(name: "DRRunbook", dependencies: ["DRProcedures", "DRVerify", "DRPostgres", "DRAWS", "DRCore", "Yams",
+        // Runbooks: the pure engine (model, expressions, validation, state machine, journal) knows
+        // no backend; DRRunbook binds the standard procedures to the providers; drills sit on top.
+        .target(name: "DRRunbookEngine", dependencies: ["DRCore", "Yams"]),
+        .target(name: "DRRunbook", dependencies: ["DRRunbookEngine", "DRProcedures", "DRVerify", "DRPostgres", "DRCore",
                                                   .product(name: "Logging", package: "swift-log")]),
-        .target(name: "DRCLI", dependencies: ["DRRunbook", "DRProcedures", "DRVerify", "DRAWS", "DRCore",
+        .target(name: "DRDrill", dependencies: ["DRRunbook", "DRRunbookEngine", "DRProcedures", "DRVerify", "DRCore",
+                                                .product(name: "Logging", package: "swift-log")]),
+        .target(name: "DRCLI", dependencies: ["DRDrill", "DRRunbook", "DRRunbookEngine", "DRProcedures", "DRVerify", "DRAWS", "DRCore",
                                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                               .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "dr", dependencies: ["DRCLI"]),
@@ -51,7 +56,9 @@ let package = Package(
         .testTarget(name: "DRSigV4Tests", dependencies: ["DRSigV4"]),
         .testTarget(name: "DRAWSTests", dependencies: ["DRAWS", "DRTestSupport"]),
         .testTarget(name: "DRProceduresTests", dependencies: ["DRProcedures", "DRAWS", "DRCore", "DRTestSupport"]),
-        .testTarget(name: "DRRunbookTests", dependencies: ["DRRunbook", "DRTestSupport"]),
+        .testTarget(name: "DRRunbookEngineTests", dependencies: ["DRRunbookEngine", "DRRunbook", "DRTestSupport"]),
+        .testTarget(name: "DRRunbookTests", dependencies: ["DRRunbook", "DRRunbookEngine", "DRTestSupport"]),
+        .testTarget(name: "DRDrillTests", dependencies: ["DRDrill", "DRRunbook", "DRRunbookEngine", "DRTestSupport"]),
         .testTarget(name: "DRCLITests", dependencies: ["DRCLI", "DRTestSupport"]),
     ],
     // Linux only (libpq, libcurl, /proc, posix_spawn): no Apple platform is declared.

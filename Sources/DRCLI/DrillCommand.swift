@@ -3,6 +3,8 @@ import DRCore
 import DRProcedures
 import DRRunbook
 import Foundation
+import DRRunbookEngine
+import DRDrill
 
 /// `dr drill`: a group whose default is running drills (`dr drill TARGET`, `--all`, `--cleanup`),
 /// beside `dr drill history TARGET`.

@@ -2,6 +2,7 @@ import ArgumentParser
 import DRCore
 import DRRunbook
 import Foundation
+import DRRunbookEngine
 
 /// `dr run FILE [--input k=v]… [--plan] [--output json]` and `dr run --resume RUN_ID`.
 struct RunCommand: AsyncParsableCommand {
@@ -31,7 +32,7 @@ struct RunCommand: AsyncParsableCommand {
         let registry = ProcedureRegistry.standard(providers: providers, clock: clock)
         let targets = providers.expressionValues
         if plan, let file {
-            let (runbook, _) = try RunSession.load(file)
+            let (runbook, _) = try RunSession.load(file, catalog: .standard)
             let bound = try InputBinder.bind(runbook, given: inputs)
             let plan = try await RunPlan.make(runbook: runbook, inputs: bound, targets: targets, registry: registry, clock: clock)
             if output == .json { try printJSON(plan) } else { Terminal.writeStdout(plan.text) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DRCore
 import DRRunbook
+import DRRunbookEngine
 
 /// `dr runbook validate FILE`.
 struct RunbookCommand: AsyncParsableCommand {
@@ -14,7 +15,7 @@ struct RunbookCommand: AsyncParsableCommand {
         @Argument(help: "The runbook (YAML).") var file: String
 
         func run() async throws {
-            let (runbook, _) = try RunSession.load(file)
+            let (runbook, _) = try RunSession.load(file, catalog: .standard)
             Terminal.writeStdout("\(file): ok: \(runbook.name), \(runbook.steps.count) steps, \(runbook.finally.count) finally steps\n")
         }
     }

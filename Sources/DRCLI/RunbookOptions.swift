@@ -2,6 +2,7 @@ import ArgumentParser
 import DRCore
 import DRRunbook
 import Foundation
+import DRRunbookEngine
 
 /// Flags shared by `dr run` and `dr runs`.
 struct StateOptions: ParsableArguments {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DRCore
 import DRRunbook
+import DRRunbookEngine
 
 /// `dr runs`: the runs in the state directory and where each stands.
 struct RunsCommand: AsyncParsableCommand {

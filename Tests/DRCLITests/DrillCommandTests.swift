@@ -6,6 +6,8 @@ import Foundation
 import FoundationXML
 #endif
 import XCTest
+import DRRunbookEngine
+import DRDrill
 
 /// `dr drill` end to end against real PostgreSQL 15: a real base backup, a real point-in-time
 /// restore through the runbook engine, real verification and freshness, teardown checked; the
@@ -175,7 +177,7 @@ final class DrillCommandTests: XCTestCase {
         XCTAssertEqual(try source.dr(["snapshot", source.target]).status, 0)
         try source.cluster.switchWal(waitingFor: source.repository)
         let unwritable = work + "/a-file"
-        FileManager.default.createFile(atPath: unwritable, contents: Data())
+        _ = FileManager.default.createFile(atPath: unwritable, contents: Data())
         let cases: [([String], String)] = [
             (["no-such-db"], "no target named"),
             ([source.target, "--point", "2001-01-01T00:00:00Z"], "outside the restorable window"),

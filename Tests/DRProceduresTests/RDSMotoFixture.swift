@@ -52,7 +52,6 @@ struct RDSMotoFixture {
 
     /// Creates the source resources (through the real clients; moto is the only server touched).
     func createPlatform() async throws {
-        let rds = try session.rds(Self.primary)
         let sourceKey = try await createKey(region: Self.primary, alias: nil)
         if isCluster {
             try await createSourceCluster(kmsKey: sourceKey)

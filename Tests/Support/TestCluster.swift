@@ -117,9 +117,9 @@ public final class TestCluster {
     func runAsPostgres(_ exe: String, _ args: [String], detached: Bool = false) throws -> String {
         let argv = geteuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", exe] + args : [exe] + args
         if detached {
-            // pg_ctl start leaves a daemon behind: output to a file, never a pipe (see DRCore.Spawn).
+            // pg_ctl start leaves a daemon behind: output to a file, never a pipe (Command.Output.appendToFile).
             let log = folder + "/pg_ctl.out"
-            let status = try Spawn.run(argv, outputFile: log)
+            let status = try SystemProcessRunner.runBlocking(Command(argv[0], Array(argv.dropFirst()), output: .appendToFile(log))).status
             guard status == 0 else {
                 throw TestClusterError("\(exe) failed: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
             }

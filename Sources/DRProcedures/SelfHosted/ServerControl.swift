@@ -41,7 +41,7 @@ struct ServerControl {
         defer { try? FileManager.default.removeItem(atPath: outputFile) }
         let arguments = ["-D", dataDirectory, "-l", logFile, "-w", "-t", String(timeout), "start"]
         let argv = OSUser.isRoot ? ["/usr/sbin/runuser", "-u", "postgres", "--", exe] + arguments : [exe] + arguments
-        let status = try Spawn.run(argv, outputFile: outputFile)
+        let status = try SystemProcessRunner.runBlocking(Command(argv[0], Array(argv.dropFirst()), output: .appendToFile(outputFile))).status
         let text = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
         return ProcessResult(status: status, stdout: text, stderr: "")
     }

@@ -1,6 +1,7 @@
 import DRCore
 import DRProcedures
 import Foundation
+import DRRunbookEngine
 
 /// `failover`: points clients at a restored server. With `zone` it upserts a Route 53 record
 /// (RDS); with a postgres `target` it rewrites the target's pg_service.conf entry (`record`, default

@@ -2,6 +2,7 @@ import DRCore
 import DRPostgres
 import DRProcedures
 import Foundation
+import DRRunbookEngine
 
 /// `restore.point-in-time` and `restore.snapshot`: a new server (postgres) or instance (RDS)
 /// named `as`. The plan reads the restorable window and the snapshots, and refuses a time outside

@@ -1,6 +1,7 @@
 import DRCore
 import DRProcedures
 import Foundation
+import DRRunbookEngine
 
 /// `snapshot`: a manual snapshot (RDS DB snapshot, or a base backup for postgres) with the
 /// target's retention. A re-entered step first looks for the snapshot it had started.

@@ -3,6 +3,7 @@ import DRCore
 import DRProcedures
 import Foundation
 import Logging
+import DRRunbookEngine
 
 /// Where the procedure executors get targets and their backends: the real targets config
 /// (`--config`, `DR_CONFIG`, `./dr.yml`) and `Providers`, which picks the backend from the

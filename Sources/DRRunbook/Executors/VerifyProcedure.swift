@@ -2,6 +2,7 @@ import DRCore
 import DRProcedures
 import DRVerify
 import Foundation
+import DRRunbookEngine
 
 /// `verify`: captures the database `db` names and compares it with a manifest file or a live
 /// source, with a row-count tolerance (`rows`, else the target's `verify.rows`, else exact).

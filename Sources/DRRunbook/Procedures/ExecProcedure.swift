@@ -1,5 +1,6 @@
 import DRCore
 import Foundation
+import DRRunbookEngine
 
 /// `exec`: runs a command line with `/bin/sh -c`, checks its exit status and returns its output.
 ///

@@ -1,5 +1,6 @@
 import DRCore
 import Foundation
+import DRRunbookEngine
 
 /// `wait`: sleeps through the clock for `duration`, or until `until`.
 /// A re-entered wait only waits for what is left of the original one.

@@ -1,0 +1,122 @@
+import DRRunbookEngine
+
+extension ProcedureCatalog {
+    /// The procedures of DESIGN.md.
+    public static let standard = ProcedureCatalog(StandardProcedures.all)
+}
+
+/// The procedures of DESIGN.md, as the runbook engine sees them.
+public enum StandardProcedures {
+    typealias P = ProcedureSpec.ParameterSpec
+    typealias O = ProcedureSpec.OutputSpec
+
+    public static let all: [ProcedureSpec] = [
+        snapshot, cacheSnapshot, copy, restorePointInTime, restoreSnapshot, failover, verify, teardown, status, wait, exec,
+    ]
+
+    public static let snapshot = ProcedureSpec(
+        name: "snapshot", summary: "take a manual snapshot (RDS) or base backup (postgres) and apply the target's retention",
+        parameters: [.target(), .value("weekly", .bool, "name it for the ISO week: taken once a week, then retention keeps the newest retention.weekly")],
+        outputs: [O("snapshot_id", .string, "the snapshot's id"), O("created_at", .time, "when it was started"),
+                  O("location", .string, "where it is: the region (rds) or the repository (postgres)"),
+                  O("created", .bool, "false when an existing one was reused"),
+                  O("deleted", .string, "snapshots retention deleted, comma-separated")],
+        mutates: true, phase: "backup")
+
+    public static let cacheSnapshot = ProcedureSpec(
+        name: "cache.snapshot", summary: "this ISO week's snapshot of the target's cache (ElastiCache); nothing for a target without one",
+        parameters: [.target()],
+        outputs: [O("snapshot_id", .string, "the cache snapshot's id (empty when the target has no cache)"),
+                  O("taken", .bool, "false when the target has no cache")],
+        mutates: true, phase: "backup")
+
+    public static let copy = ProcedureSpec(
+        name: "copy", summary: "copy a snapshot to the DR region (rds, re-encrypting) or the DR repository (postgres)",
+        parameters: [.target(), .value("snapshot", .string, "snapshot id, or latest (default)"),
+                     .value("to_region", .string, "rds: the region to copy to (default: the target's dr_region)")],
+        outputs: [O("snapshot_id", .string, "the copy's id"), O("location", .string, "the DR region or repository"),
+                  O("copied", .int, "how many snapshots were copied now (0 when already there)"),
+                  O("deleted", .string, "copies DR retention deleted, comma-separated")],
+        mutates: true, phase: "copy")
+
+    static let restoreOutputs = [
+        O("instance_id", .string, "the new server's name or instance id"), O("endpoint_host", .string, "its host"),
+        O("endpoint_port", .int, "its port"), O("conninfo", .string, "how to connect to it (never with a password)"),
+        O("snapshot_id", .string, "the snapshot or base backup restored"),
+        O("restored_to", .string, "the time the data is from, RFC 3339 (empty when the backend cannot tell)"),
+        O("adopted", .bool, "true when a restore started earlier (before a crash) was finished instead of a new one"),
+    ]
+    static let restoreCommon: [P] = [
+        .target(), .value("as", .string, required: true, "the new server's name (rds: instance id)"),
+        .value("instance_class", .string, "rds: instance class (default: the source's)"),
+    ]
+
+    public static let restorePointInTime = ProcedureSpec(
+        name: "restore.point-in-time", summary: "restore the target to a point in time into a new server or instance",
+        parameters: restoreCommon + [.value("time", .string, required: true, "an RFC 3339 time inside the restorable window, or latest")],
+        outputs: restoreOutputs, mutates: true, phase: "restore")
+
+    public static let restoreSnapshot = ProcedureSpec(
+        name: "restore.snapshot", summary: "restore a snapshot into a new server or instance",
+        parameters: restoreCommon + [.value("snapshot", .string, "snapshot id, or latest (default: the newest by creation time)"),
+                                     .value("from_dr", .bool, "restore from the DR copy (rds: the DR region; postgres: dr_repository)"),
+                                     .value("region", .string, "rds: the region to restore in (default: the DR region with from_dr, else the target's)")],
+        outputs: restoreOutputs, mutates: true, phase: "restore")
+
+    public static let failover = ProcedureSpec(
+        name: "failover", summary: "repoint clients: a Route 53 record (zone + record) or a postgres target's service-file entry",
+        parameters: [.value("to", .string, required: true, "the new endpoint host (Route 53), or the restored server's name (postgres)"),
+                     .value("zone", .string, "Route 53: the hosted zone"),
+                     .value("record", .string, "Route 53: the record; postgres: the service entry (default: the target's)"),
+                     .value("ttl", .int, "Route 53: record TTL in seconds"),
+                     .target(required: false, "postgres: the target whose service file to rewrite")],
+        outputs: [O("entry", .string, "the record or service entry changed"), O("now", .string, "what it points at now"),
+                  O("previous", .string, "what it pointed at before (empty if it is new), to undo the change")],
+        mutates: true, phase: "failover")
+
+    public static let verify = ProcedureSpec(
+        name: "verify", summary: "verify a restored database against a manifest or the live source; a mismatch fails the step",
+        parameters: [.value("db", .string, required: true, secret: true, "conninfo of the database to check"),
+                     .value("manifest", .string, "manifest file to compare with"),
+                     .value("source", .string, secret: true, "conninfo of the live source to compare with"),
+                     .value("rows", .string, "row-count tolerance: exact, at-least or within=PCT (default: the target's verify.rows, else exact)"),
+                     .value("report_file", .string, "also write the verification report (JSON) here"),
+                     .target(required: false, "the target whose verification settings to use")],
+        outputs: [O("passed", .bool, "whether everything matched"), O("tables", .int, "tables counted"),
+                  O("rows", .int, "rows counted"), O("mismatches", .int, "findings not accepted"),
+                  O("accepted", .int, "differences accepted by the tolerance")],
+        mutates: false, phase: "verify")
+
+    public static let teardown = ProcedureSpec(
+        name: "teardown", summary: "delete a restored server or instance dr made (only ones it marked or tagged)",
+        parameters: [.value("instance", .string, required: true, "the restored server's name or instance id"),
+                     .target(required: true, "the target it was restored from")],
+        outputs: [O("deleted", .bool, "whether anything was deleted (false when it was already gone)")],
+        mutates: true, phase: "teardown")
+
+    public static let status = ProcedureSpec(
+        name: "status", summary: "read the target's state, newest snapshot and restorable window",
+        parameters: [.target()],
+        outputs: [O("provider", .string, "rds or postgres"), O("state", .string, "rds: the instance's status; postgres: ok or warnings"),
+                  O("latest_snapshot", .string, "newest snapshot id (empty when none)"),
+                  O("restorable", .bool, "whether anything is restorable"),
+                  O("latest_restorable_time", .string, "end of the restorable window, RFC 3339 (empty when none)"),
+                  O("warnings", .int, "how many policy warnings status gives")],
+        mutates: false, phase: "check")
+
+    public static let wait = ProcedureSpec(
+        name: "wait", summary: "wait for a duration or until a time",
+        parameters: [.value("duration", .duration, "how long to wait"), .value("until", .time, "the time to wait until")],
+        outputs: [O("until", .time, "when the wait ended")],
+        mutates: false, phase: "wait")
+
+    public static let exec = ProcedureSpec(
+        name: "exec", summary: "run an external command with /bin/sh -c; a non-zero exit fails the step",
+        parameters: [.value("command", .string, required: true, "the command line"),
+                     .value("working_directory", .string, "where to run it"),
+                     .value("mutates", .bool, "whether it changes something (default true; the plan marks it)"),
+                     .target(required: false, "the target it acts on (locked for the run)")],
+        outputs: [O("exit_code", .int, "the exit status"), O("stdout", .string, "standard output, trailing newline removed"),
+                  O("stderr", .string, "standard error, trailing newline removed")],
+        mutates: true, phase: "operations")
+}
