@@ -1,4 +1,5 @@
 import ArgumentParser
+import DRCore
 import DRProcedures
 
 /// `dr archive setup TARGET [--apply]`.
@@ -15,11 +16,14 @@ struct ArchiveSetupCommand: AsyncParsableCommand {
 
     @Argument(help: "The target's name in dr.yml.") var target: String
     @Flag(help: "Apply the settings (ALTER SYSTEM, then reload) instead of only showing them.") var apply = false
-    @OptionGroup var options: TargetCommandOptions
+    @OptionGroup var config: ConfigOption
+    @OptionGroup var output: OutputOptions<TextOrJSON>
 
     func run() async throws {
-        let report = try await options.selfHosted(target).archiveSetup(apply: apply)
-        try options.emit(report) {
+        let loaded = try config.load()
+        let provider = try Providers.selfHosted(try loaded.target(named: target), context: CommandContext.make(config: loaded))
+        let report = try await provider.archiveSetup(apply: apply)
+        try output.emit(report) {
             var lines: [String] = []
             if report.changes.isEmpty {
                 lines.append("Archiving into \(report.repository) is already configured on \(report.server).")

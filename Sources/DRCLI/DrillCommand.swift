@@ -46,12 +46,11 @@ struct DrillRunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Stop the drill (tearing down) and fail it after this long, e.g. 2h.") var timeout: String?
     @Option(name: .long, help: "Post a Slack-compatible JSON message to this URL on failure.") var notify: String?
     @Option(name: .customLong("notify-on"), help: "Also notify on: success.") var notifyOn: [String] = []
-    @Option(name: .long, help: "The targets config file (default: $DR_CONFIG, else ./dr.yml).") var config: String?
-    @Option(name: .long, help: "text or json.") var output: OutputFormat = .text
+    @OptionGroup var configOption: ConfigOption
+    @OptionGroup var output: OutputOptions<TextOrJSON>
     @OptionGroup var stateOptions: StateOptions
 
     func validate() throws {
-        try requireTextOrJSON(output)
         let modes = [target != nil, all, cleanup].filter { $0 }.count
         if cleanup && target != nil {
             // `--cleanup TARGET` limits the search to one target.
@@ -68,9 +67,10 @@ struct DrillRunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let config = try ConfigLoader.load(explicit: self.config)
+        let config = try configOption.load()
         if cleanup { return try await runCleanup(config) }
-        let runner = DrillRunner(config: config, options: try options(config), progress: { Terminal.info($0) })
+        let runner = DrillRunner(config: config, options: try options(config), context: CommandContext.make(config: config),
+                                 progress: { Terminal.info($0) })
         let names = all ? config.targets.map(\.name) : [target!]
         if names.isEmpty { throw DRError.badInput("\(config.file) names no targets; there is nothing to drill.") }
 
@@ -84,7 +84,7 @@ struct DrillRunCommand: AsyncParsableCommand {
         for report in reports {
             if let problem = await runner.notify(report) { Terminal.error(problem) }
         }
-        if output == .json {
+        if output.format == .json {
             if all { try printJSON(["drills": reports]) } else { Terminal.writeStdout(try reports[0].json()) }
         } else {
             reports.forEach { Terminal.writeStdout($0.text) }
@@ -105,9 +105,10 @@ struct DrillRunCommand: AsyncParsableCommand {
 
     private func runCleanup(_ config: TargetsConfig) async throws {
         let targets = try target.map { [try config.target(named: $0)] } ?? config.targets
-        let providers = try targets.map { try Providers.make(for: $0, logger: ProgressLog.logger()) }
+        let context = CommandContext.make(config: config)
+        let providers = try targets.map { try Providers.make(for: $0, context: context) }
         let result = try await DrillCleanup(olderThan: DurationText.parse(olderThan)!).run(providers) { Terminal.info($0) }
-        if output == .json { try printJSON(result) } else { Terminal.writeStdout(DrillCleanup.text(result)) }
+        if output.format == .json { try printJSON(result) } else { Terminal.writeStdout(DrillCleanup.text(result)) }
         if result.failed { throw DRError(.problemFound, "") }
     }
 
@@ -159,22 +160,21 @@ struct DrillHistoryCommand: AsyncParsableCommand {
     @Argument(help: "The target.") var target: String
     @Option(name: .long, help: "How many drills to list.") var last: Int = 10
     @Option(name: .customLong("history-dir"), help: "The drill history (default: STATE/drills).") var historyDir: String?
-    @Option(name: .long, help: "The targets config file (default: $DR_CONFIG, else ./dr.yml).") var config: String?
-    @Option(name: .long, help: "text or json.") var output: OutputFormat = .text
+    @OptionGroup var configOption: ConfigOption
+    @OptionGroup var output: OutputOptions<TextOrJSON>
     @OptionGroup var stateOptions: StateOptions
 
     func validate() throws {
-        try requireTextOrJSON(output)
         if last < 1 { throw ValidationError("--last must be at least 1.") }
     }
 
     func run() async throws {
-        let target = try ConfigLoader.load(explicit: config).target(named: self.target)
+        let target = try configOption.load().target(named: self.target)
         let history = DrillHistory(directory: historyDir.map(DrillRunCommand.absolute) ?? stateOptions.state.root + "/drills")
         let summary = DrillHistorySummary(target: target, entries: history.entries(target.name), last: last, now: Date())
-        if output == .json { try printJSON(summary) } else { Terminal.writeStdout(summary.text) }
+        if output.format == .json { try printJSON(summary) } else { Terminal.writeStdout(summary.text) }
         if let warning = summary.warning {
-            if output == .json { Terminal.error(warning) }
+            if output.format == .json { Terminal.error(warning) }
             throw DRError(.problemFound, "")
         }
     }

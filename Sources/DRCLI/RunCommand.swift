@@ -15,12 +15,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "An input, as name=value (repeatable).") var input: [String] = []
     @Flag(name: .long, help: "Resolve everything and print what each step would do; change nothing.") var plan = false
     @Option(name: .long, help: "Resume the run with this id.") var resume: String?
-    @Option(name: .long, help: "Config file naming the targets (default: $DR_CONFIG, else ./dr.yml when present).") var config: String?
-    @Option(name: .long, help: "text or json.") var output: OutputFormat = .text
+    @OptionGroup var config: ConfigOption
+    @OptionGroup var output: OutputOptions<TextOrJSON>
     @OptionGroup var stateOptions: StateOptions
 
     func validate() throws {
-        try requireTextOrJSON(output)
         if (file == nil) == (resume == nil) { throw ValidationError("Give a runbook file, or --resume RUN_ID (not both).") }
         if plan && resume != nil { throw ValidationError("--plan is for a new run; it cannot be combined with --resume.") }
     }
@@ -28,14 +27,15 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let inputs = try parsedInputs()
         let clock = SystemClock()
-        let providers = TargetProviders(config: try TargetProviders.loadConfig(explicit: config), logger: ProgressLog.logger())
+        let loaded = try config.loadIfPresent()
+        let providers = TargetProviders(config: loaded, context: CommandContext.make(config: loaded))
         let registry = ProcedureRegistry.standard(providers: providers, clock: clock)
         let targets = providers.expressionValues
         if plan, let file {
             let (runbook, _) = try RunSession.load(file, catalog: .standard)
             let bound = try InputBinder.bind(runbook, given: inputs)
             let plan = try await RunPlan.make(runbook: runbook, inputs: bound, targets: targets, registry: registry, clock: clock)
-            if output == .json { try printJSON(plan) } else { Terminal.writeStdout(plan.text) }
+            try output.emit(plan) { plan.text.hasSuffix("\n") ? String(plan.text.dropLast()) : plan.text }
             return
         }
         let session = RunSession(state: stateOptions.state, registry: registry, clock: clock, targets: targets)
@@ -50,7 +50,7 @@ struct RunCommand: AsyncParsableCommand {
         withExtendedLifetime(prepared.locks) {}
         let report = RunReport(runbook: driver.runbook, header: driver.header, machine: machine,
                                catalog: registry.catalog, endedAt: clock.now())
-        if output == .json { try printJSON(report) } else { Terminal.writeStdout(report.text) }
+        try output.emit(report) { report.text.hasSuffix("\n") ? String(report.text.dropLast()) : report.text }
         switch machine.status {
         case .succeeded: return
         case .cancelled: throw DRError(.interrupted, "")

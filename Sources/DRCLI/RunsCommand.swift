@@ -8,14 +8,12 @@ struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs", abstract: "List runbook runs and their state (interrupted ones can be resumed).")
 
-    @Option(name: .long, help: "text or json.") var output: OutputFormat = .text
+    @OptionGroup var output: OutputOptions<TextOrJSON>
     @OptionGroup var stateOptions: StateOptions
-
-    func validate() throws { try requireTextOrJSON(output) }
 
     func run() async throws {
         let runs = RunListing.list(stateOptions.state)
-        if output == .json { try printJSON(runs); return }
+        if output.format == .json { try printJSON(runs); return }
         if runs.isEmpty { Terminal.writeStdout("No runs in \(stateOptions.state.root).\n"); return }
         for run in runs {
             let step = run.currentStep.map { " at step \($0)" } ?? ""

@@ -1,7 +1,8 @@
 import ArgumentParser
+import DRCore
 import DRProcedures
 
-/// `dr snapshot TARGET [--weekly]`.
+/// `dr snapshot TARGET [--weekly] [--tag k=v]... [--plan]`.
 struct SnapshotCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "snapshot",
@@ -11,21 +12,32 @@ struct SnapshotCommand: AsyncParsableCommand {
     @Flag(help: "Name it for the ISO week: a second run in the same week makes nothing new.") var weekly = false
     @Option(name: .customLong("tag"), help: "k=v, repeatable (rds).") var tags: [String] = []
     @OptionGroup var wait: WaitOptions
-    @OptionGroup var options: TargetCommandOptions
+    @OptionGroup var planOption: PlanOption
+    @OptionGroup var config: ConfigOption
+    @OptionGroup var output: OutputOptions<TextOrJSON>
+
+    func validate() throws {
+        for tag in tags where tag.split(separator: "=", maxSplits: 1).count != 2 { throw ValidationError("--tag needs k=v, not \(tag).") }
+    }
 
     func run() async throws {
         var tagMap: [String: String] = [:]
         for tag in tags {
             let parts = tag.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2 else { throw ValidationError("--tag needs k=v, not \(tag).") }
             tagMap[String(parts[0])] = String(parts[1])
         }
-        let result = try await options.provider(target, wait: wait).snapshot(SnapshotRequest(weekly: weekly, tags: tagMap))
-        try options.emit(result) {
+        let provider = try CommandContext.provider(target, config: try config.load(), wait: wait)
+        let request = SnapshotRequest(weekly: weekly, tags: tagMap)
+        if planOption.plan { return try PlanReport.emit(try await provider.plan(.snapshot(request)).actions, target: target, output: output) }
+        let result = try await provider.snapshot(request)
+        try output.emit(result) {
             var lines = [result.created ? "Snapshot \(result.id) of \(result.target) taken (\(Human.bytes(result.sizeBytes)), \(result.kind))."
                                         : "Snapshot \(result.id) of \(result.target) already exists for this week; nothing new was taken."]
+            lines.append("  started: \(Human.time(result.startedAt))")
             lines.append("  finished: \(Human.time(result.finishedAt))")
-            for (k, v) in result.details.sorted(by: { $0.key < $1.key }) { lines.append("  \(k): \(v)") }
+            lines.append("  location: \(result.location)")
+            if let cache = result.cacheSnapshot { lines.append("  cache snapshot: \(cache)") }
+            lines += Human.facts(result.display)
             if !result.deleted.isEmpty { lines.append("  retention removed: \(result.deleted.joined(separator: ", "))") }
             return lines.joined(separator: "\n")
         }

@@ -5,14 +5,15 @@ import DRProcedures
 struct TargetsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "targets", abstract: "List the targets in dr.yml.")
 
-    @OptionGroup var options: TargetCommandOptions
+    @OptionGroup var configOption: ConfigOption
+    @OptionGroup var output: OutputOptions<TextOrJSON>
 
     func run() async throws {
-        let config = try options.loadConfig()
+        let config = try configOption.load()
         let listing = TargetsListing(file: config.file, targets: config.targets.map {
             .init(name: $0.name, provider: $0.providerName, settings: $0.summary)
         })
-        try options.emit(listing) {
+        try output.emit(listing) {
             var lines = ["\(config.file): \(listing.targets.count) target(s)"]
             for t in listing.targets {
                 lines.append("\(t.name) (provider \(t.provider))")

@@ -19,7 +19,7 @@ struct WalFetchCommand: AsyncParsableCommand {
     @Argument(help: "Where to write it (%p).") var destination: String
     @Option(help: "The repository folder.") var repository: String?
     @Option(help: "Or: a target in dr.yml whose repository to use.") var target: String?
-    @Option(name: .long, help: "The targets config file.") var config: String?
+    @OptionGroup var config: ConfigOption
 
     func run() async throws {
         let repo = try WalRepositoryChoice(repository: repository, target: target, config: config).resolve()

@@ -12,7 +12,7 @@ struct WalPushCommand: AsyncParsableCommand {
     @Argument(help: "The WAL file's path (%p).") var path: String
     @Option(help: "The repository folder.") var repository: String?
     @Option(help: "Or: a target in dr.yml whose repository to use.") var target: String?
-    @Option(name: .long, help: "The targets config file.") var config: String?
+    @OptionGroup var config: ConfigOption
 
     func run() async throws {
         let repo = try WalRepositoryChoice(repository: repository, target: target, config: config).resolve()
@@ -24,15 +24,12 @@ struct WalPushCommand: AsyncParsableCommand {
 struct WalRepositoryChoice {
     var repository: String?
     var target: String?
-    var config: String?
+    var config: ConfigOption
 
     func resolve() throws -> String {
         if let repository { return repository }
         guard let target else { throw DRError.badInput("Say which repository: --repository DIR (as `dr archive setup` writes it) or --target NAME.") }
-        let t = try ConfigLoader.load(explicit: config).target(named: target)
-        guard case .postgres(let s) = t.provider else {
-            throw DRError.badInput("\(target) is not a provider postgres target; WAL archiving is for self-hosted PostgreSQL.")
-        }
-        return s.repository
+        let loaded = try config.load()
+        return try Providers.selfHosted(try loaded.target(named: target), context: CommandContext.make(config: loaded)).settings.repository
     }
 }

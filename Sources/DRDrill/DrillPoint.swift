@@ -45,10 +45,7 @@ public enum DrillPoint: Sendable, Equatable, CustomStringConvertible {
     /// restorable window for self-hosted PostgreSQL (a restore after losing the source now:
     /// base backup plus every archived WAL segment, which exercises the whole archive).
     public static func defaultPoint(for target: Target) -> DrillPoint {
-        switch target.provider {
-        case .rds: return .latestSnapshot
-        case .postgres: return .latest
-        }
+        target.drillsSnapshotByDefault ? .latestSnapshot : .latest
     }
 
     public var description: String {

@@ -46,7 +46,7 @@ struct TimedRestore: ProcedureExecutor {
     let inner: ProcedureExecutor
     let context: DrillContext
 
-    func plan(_ call: ResolvedCall) async throws -> [PlannedAction] { try await inner.plan(call) }
+    func plan(_ call: ResolvedCall) async throws -> PlanOutcome { try await inner.plan(call) }
 
     func run(_ call: ResolvedCall, context step: StepContext) async throws -> [String: Value] {
         try DrillProcedures.checkTarget(call, context)
@@ -63,7 +63,7 @@ struct TimedTeardown: ProcedureExecutor {
     let inner: ProcedureExecutor
     let context: DrillContext
 
-    func plan(_ call: ResolvedCall) async throws -> [PlannedAction] { try await inner.plan(call) }
+    func plan(_ call: ResolvedCall) async throws -> PlanOutcome { try await inner.plan(call) }
 
     func run(_ call: ResolvedCall, context step: StepContext) async throws -> [String: Value] {
         try DrillProcedures.checkTarget(call, context)

@@ -46,23 +46,28 @@ public struct DrillOptions: Sendable {
 /// runs the restore-drill runbook through the engine with the drill's procedures, makes sure
 /// the temporary server is gone, and leaves the evidence.
 public final class DrillRunner: @unchecked Sendable {
-    public typealias ProviderFactory = @Sendable (Target) throws -> RecoveryProvider
+    public typealias ProviderFactory = @Sendable (Target, ProviderContext) throws -> RecoveryProvider
 
     let config: TargetsConfig
     let options: DrillOptions
     let clock: DRClock
+    /// Wait settings, the logger and the AWS session, shared by every drill of the process.
+    let context: ProviderContext
     let makeProvider: ProviderFactory
     let progress: @Sendable (String) -> Void
     private let lock = NSLock()
     private var drivers: [RunDriver] = []
     private var cancelled = false
 
-    public init(config: TargetsConfig, options: DrillOptions, clock: DRClock = SystemClock(),
-                makeProvider: @escaping ProviderFactory = { try Providers.make(for: $0) },
+    public init(config: TargetsConfig, options: DrillOptions, context: ProviderContext, clock: DRClock = SystemClock(),
+                makeProvider: @escaping ProviderFactory = { try Providers.make(for: $0, context: $1) },
                 progress: @escaping @Sendable (String) -> Void = { _ in }) {
         self.config = config
         self.options = options
         self.clock = clock
+        var context = context
+        context.config = config
+        self.context = context
         self.makeProvider = makeProvider
         self.progress = progress
     }
@@ -93,7 +98,7 @@ public final class DrillRunner: @unchecked Sendable {
         }
         if let rows = options.rows { _ = try DRVerify.RowTolerance(parsing: rows) }
         let (runbook, _) = try RunSession.load(options.runbook, catalog: .standard)
-        let provider = try makeProvider(target)
+        let provider = try makeProvider(target, context)
         let point = try options.point ?? target.drill?.point.map(DrillPoint.init(parsing:)) ?? DrillPoint.defaultPoint(for: target)
         let startedAt = clock.now()
         let resolved = try point.resolve(status: try await provider.status(), now: startedAt)
@@ -102,8 +107,9 @@ public final class DrillRunner: @unchecked Sendable {
         let tags = ["dr:drill": drillID, "dr:drill-started": RFC3339.format(startedAt)]
 
         let recorder = DrillRecorder()
-        let providers = TargetProviders(config: config, makeProvider: { [provider] target, _ in
-            target.name == provider.target.name ? provider : try Providers.make(for: target) })
+        let makeProvider = self.makeProvider
+        let providers = TargetProviders(config: config, context: context, makeProvider: { [provider] target, context in
+            target.name == provider.target.name ? provider : try makeProvider(target, context) })
         let registry = try DrillProcedures.registry(providers: providers, context: DrillContext(
             target: target, provider: provider, recorder: recorder,
             injectFailure: options.injectFailure, recoveryPoint: resolved.recoveryPoint), clock: clock)

@@ -17,7 +17,7 @@ struct DrillVerify: ProcedureExecutor {
 
     static let injectedFinding = "injected failure (--inject-failure): the drill fails on purpose to prove alerts fire"
 
-    func plan(_ call: ResolvedCall) async throws -> [PlannedAction] { try await inner.plan(call) }
+    func plan(_ call: ResolvedCall) async throws -> PlanOutcome { try await inner.plan(call) }
 
     func run(_ call: ResolvedCall, context step: StepContext) async throws -> [String: Value] {
         try DrillProcedures.checkTarget(call, context)
@@ -45,7 +45,7 @@ struct DrillVerify: ProcedureExecutor {
         guard manifest.isEmpty && source.isEmpty else { return call }
         var call = call
         call.parameters["manifest"] = nil
-        call.parameters["source"] = .string(try await DrillSource.conninfo(of: context.provider))
+        call.parameters["source"] = .string(try await context.provider.sourceConninfo())
         call.secretParameters.insert("source")
         return call
     }
@@ -77,48 +77,14 @@ struct DrillVerify: ProcedureExecutor {
     }
 }
 
-/// The live source database of a target (the reference when no manifest was captured).
-enum DrillSource {
-    static func conninfo(of provider: RecoveryProvider) async throws -> String {
-        switch provider.target.provider {
-        case .postgres(let settings): return settings.conninfo
-        case .rds:
-            guard let rds = provider as? RDSProvider else { throw DRError.problem("The provider of \(provider.target.name) is not the RDS backend.") }
-            return try await rds.databaseConninfo()
-        }
-    }
-}
-
-/// How far before the recovery point the restored data ends: from the target's declared
-/// freshness query, else from PostgreSQL's last replayed commit on the restored server.
+/// How far before the recovery point the restored data ends (DRVerify's freshness, against the drill's point).
 struct FreshnessProbe {
     let connection: PGConnection
     let context: DrillContext
 
-    static let asUTC = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"
-
     func measure() -> DrillRecorder.Freshness {
-        var result = DrillRecorder.Freshness()
-        if let query = context.target.verify?.freshnessQuery {
-            result.source = "freshness_query"
-            do {
-                // The declared query returns one timestamp; wrapped so it comes back as RFC 3339 UTC.
-                _ = try connection.query("SET TimeZone = 'UTC'")
-                let wrapped = "SELECT to_char((q.v)::timestamptz AT TIME ZONE 'UTC', \(Self.asUTC)) FROM (\(query)) AS q(v)"
-                result.dataEndsAt = try connection.query(wrapped, timeout: 60).scalar.flatMap(RFC3339.parse)
-                if result.dataEndsAt == nil { result.note = "the freshness query returned no time" }
-            } catch {
-                result.note = "the freshness query failed: \(Redact.conninfo("\(error)"))"
-            }
-        } else {
-            result.source = "replay"
-            let sql = "SELECT to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', \(Self.asUTC))"
-            result.dataEndsAt = (try? connection.query(sql, timeout: 30).scalar)?.flatMap(RFC3339.parse)
-            if result.dataEndsAt == nil {
-                result.note = "the restored server reports no replayed commit (restored without WAL replay, e.g. RDS); declare verify.freshness_query for this target"
-            }
-        }
-        result.seconds = result.dataEndsAt.map { context.recoveryPoint.timeIntervalSince($0) }
-        return result
+        let m = Freshness.measure(connection, query: context.target.verify?.freshnessQuery)
+        return DrillRecorder.Freshness(seconds: m.dataEndsAt.map { context.recoveryPoint.timeIntervalSince($0) }, dataEndsAt: m.dataEndsAt,
+                                       source: m.source, note: m.note)
     }
 }

@@ -104,7 +104,7 @@ final class RunbookCommandTests: XCTestCase {
         XCTAssertEqual((steps[2]["parameters"] as! [String: String])["instance"], "(at run time: ${{ steps.check.outputs.latest_snapshot }})")
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir!)/touched"), "--plan ran a command")
         let text = try DRBinary.run(["run", runbook, "--plan", "--input", "when=2026-11-20T12:00:00Z"], environment: env)
-        XCTAssertTrue(text.stdout.contains("   * delete (at run time: ${{ steps.check.outputs.latest_snapshot }}), restored from prod-db, if dr made it (no final snapshot) (rds:DeleteDBInstance)"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("   * delete the DB instance (at run time: ${{ steps.check.outputs.latest_snapshot }}) an earlier step restores (no final snapshot) (rds:DeleteDBInstance)"), text.stdout)
         // Without a targets config the first step fails as bad input, before `touch` runs.
         let run = try DRBinary.run(["run", runbook, "--input", "when=2026-11-20T12:00:00Z", "--state-dir", dir + "/state"],
                                    environment: ["DR_CONFIG": ""], workingDirectory: try emptyFolder())

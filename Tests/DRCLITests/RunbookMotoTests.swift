@@ -164,7 +164,7 @@ final class RunbookMotoTests: XCTestCase {
         let before = try await resources()
         let (taken, _) = try run(pitr("\(id)-other") + ["--plan"])
         XCTAssertEqual(taken.status, 2, taken.stderr)
-        XCTAssertTrue(taken.stderr.contains("the name \(id)-other (`as`) is already taken by a DB instance in us-east-1 that dr did not restore from \(id)"), taken.stderr)
+        XCTAssertTrue(taken.stderr.contains("The name \(id)-other (`as`) is already taken by a DB instance in us-east-1 that dr did not restore from \(id)"), taken.stderr)
         let (source, _) = try run(pitr("\(id)-db") + ["--plan"])
         XCTAssertEqual(source.status, 2, source.stderr)
         XCTAssertTrue(source.stderr.contains("already taken by the source DB instance"), source.stderr)

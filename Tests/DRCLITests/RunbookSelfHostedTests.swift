@@ -135,7 +135,8 @@ final class RunbookSelfHostedTests: XCTestCase {
         try insert(batch: 1, rows: 10)
         XCTAssertEqual(try source.dr(["snapshot", source.target]).status, 0)
         try source.cluster.switchWal(waitingFor: source.repository)
-        XCTAssertEqual(try dr(["restore", source.target, "--latest-restorable", "--as", "taken"]).status, 0)
+        // A restore of another point than the runbook's (its latest restorable time) holds the name.
+        XCTAssertEqual(try dr(["restore", source.target, "--from-snapshot", "latest", "--as", "taken"]).status, 0)
         defer { _ = try? dr(["teardown", "taken"]) }
         try Data("[local-db]\nhost=127.0.0.1\nport=\(source.cluster.port)\ndbname=postgres\n".utf8).write(to: URL(fileURLWithPath: source.serviceFile))
         let path = source.folder + "/plan.yml"
@@ -160,8 +161,8 @@ final class RunbookSelfHostedTests: XCTestCase {
         try write("taken")
         let refused = try dr(["run", path, "--plan"])
         XCTAssertEqual(refused.status, 2, refused.stderr)
-        XCTAssertTrue(refused.stderr.contains("Step 'restore': the name taken (`as`) is already taken"), refused.stderr)
-        XCTAssertTrue(refused.stderr.contains("Give the step another `as`"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("Step 'restore': The name taken (`as`) is already taken"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("Choose another `as`"), refused.stderr)
         XCTAssertEqual(restoredServers(), ["taken"])
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: source.restoreRoot + "/taken/dr-restored.json")), marker)
 

@@ -127,7 +127,12 @@ final class SelfHostedBadInputTests: XCTestCase {
 
         XCTAssertEqual(try source.dr(["restore", source.target, "--latest-restorable", "--as", "taken"]).status, 0)
         let marker = try Data(contentsOf: URL(fileURLWithPath: source.restoreRoot + "/taken/dr-restored.json"))
-        assertBadInput(try source.dr(["restore", source.target, "--latest-restorable", "--as", "taken"]), mentions: ["already in use"])
+        // The same restore again is found, not repeated; a restore of another point under the name is refused.
+        let again = try source.dr(["restore", source.target, "--latest-restorable", "--as", "taken"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stdout.contains("made earlier for the same point"), again.stdout)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: source.restoreRoot + "/taken/dr-restored.json")), marker)
+        assertBadInput(try source.dr(["restore", source.target, "--from-snapshot", "latest", "--as", "taken"]), mentions: ["already in use", "--as"])
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: source.restoreRoot + "/taken/dr-restored.json")), marker)
         XCTAssertFalse(String(decoding: marker, as: UTF8.self).contains(source.cluster.password))
         assertBadInput(try source.dr(["teardown", "nobody"]), mentions: ["nobody"])

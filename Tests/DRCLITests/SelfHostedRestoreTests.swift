@@ -26,8 +26,8 @@ final class SelfHostedRestoreTests: XCTestCase {
         let r = try source.dr(["restore", source.target] + args + ["--output", "json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] ?? [:]
-        let details = json["details"] as? [String: String] ?? [:]
-        return (json, Int(details["port"] ?? "") ?? 0)
+        let endpoint = json["endpoint"] as? [String: Any] ?? [:]
+        return (json, endpoint["port"] as? Int ?? 0)
     }
 
     func testBackupUnderConcurrentWritesAndRestoresToSeveralMoments() throws {
@@ -58,8 +58,8 @@ final class SelfHostedRestoreTests: XCTestCase {
             let (json, port) = try restore(["--point-in-time", RFC3339.format(moment, fractional: true), "--as", "pitr-\(i)"])
             XCTAssertEqual(try count(port: port), expected, "restore to moment \(i) must have exactly the rows committed before it")
             XCTAssertEqual(try source.cluster.scalar("SELECT pg_is_in_recovery()", port: port), "f")
-            let endpoint = json["endpoint"] as? String ?? ""
-            XCTAssertTrue(endpoint.contains("port=\(port)") && !endpoint.contains("password"), endpoint)
+            let conninfo = json["conninfo"] as? String ?? ""
+            XCTAssertTrue(conninfo.contains("port=\(port)") && !conninfo.contains("password"), conninfo)
             let down = try source.dr(["teardown", "pitr-\(i)"])
             XCTAssertEqual(down.status, 0, down.stderr)
         }

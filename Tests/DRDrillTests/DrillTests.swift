@@ -16,7 +16,7 @@ final class DrillTests: XCTestCase {
     func status(snapshots: [Date] = [], window: TimeWindow? = nil) -> TargetStatus {
         TargetStatus(target: "db", provider: "postgres", checkedAt: now,
                      snapshots: snapshots.enumerated().map { SnapshotSummary(id: "s\($0.offset)", kind: "base", createdAt: $0.element, ageSeconds: 0, sizeBytes: nil) },
-                     drSnapshots: [], restorableWindow: window, exposureSeconds: nil, details: [:], warnings: [])
+                     drSnapshots: [], restorableWindow: window, exposureSeconds: nil, state: "ok", cache: nil, restores: [], display: [:], warnings: [])
     }
 
     func assertBadInput(_ body: @autoclosure () throws -> Any, contains text: String, line: UInt = #line) {

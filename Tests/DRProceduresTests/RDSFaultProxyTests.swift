@@ -16,7 +16,7 @@ final class RDSFaultProxyTests: XCTestCase {
         try await clean.createPlatform()
         // The same target, through the proxies, with more attempts (a third of calls fail).
         let f = try await RDSMotoFixture.make(retentionWeekly: 1, retentionDR: 1, endpoint: proxy.url, route53Endpoint: dnsProxy.url, maxAttempts: 12)
-        let provider = try RDSProvider(target: clean.target, settings: clean.settings, session: f.session, wait: WaitSettings(timeout: 60))
+        let provider = try RDSProvider(target: clean.target, settings: clean.settings, context: f.context(WaitSettings(timeout: 60)))
 
         let snap1 = try await provider.snapshot(SnapshotRequest(weekly: true))
         let snap2 = try await provider.snapshot(SnapshotRequest(weekly: true))
@@ -37,13 +37,13 @@ final class RDSFaultProxyTests: XCTestCase {
         let r53 = try clean.session.route53()
         let body = "<CreateHostedZoneRequest xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><Name>\(zone).</Name><CallerReference>\(clean.id)</CallerReference></CreateHostedZoneRequest>"
         _ = try await r53.client.send(AWSRequest(operation: "CreateHostedZone", input: .rest(method: "POST", path: "/2013-04-01/hostedzone", body: Data(body.utf8))))
-        let failover = Route53Failover(session: f.session, wait: WaitSettings(timeout: 60), stateDirectory: f.home + "/state")
-        let host = String(r1.endpoint.split(separator: ":")[0])
+        let failover = try Providers.dns(context: f.context(WaitSettings(timeout: 60)))
+        let host = try XCTUnwrap(r1.endpoint?.host)
         _ = try await failover.run(.init(zone: zone, record: "db.\(zone)", to: "old.\(zone)", create: true))
         let d1 = try await failover.run(.init(zone: zone, record: "db.\(zone)", to: host))
         let d2 = try await failover.run(.init(zone: zone, record: "db.\(zone)", to: host))
         XCTAssertEqual(d1.previous, d2.previous)
-        let teardown = RDSTeardown(session: f.session, wait: WaitSettings(timeout: 60))
+        let teardown = try Providers.rdsTeardown(context: f.context(WaitSettings(timeout: 60)))
         let t1 = try await teardown.run(instance: "\(clean.id)-pitr", region: RDSMotoFixture.primary)
         let t2 = try await teardown.run(instance: "\(clean.id)-pitr", region: RDSMotoFixture.primary)
         XCTAssertTrue(t1.removed)

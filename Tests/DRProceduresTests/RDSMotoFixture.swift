@@ -40,8 +40,18 @@ struct RDSMotoFixture {
                               settings: settings, home: home)
     }
 
+    /// What a command gives the backends: these waits, the fixture's session and state directory.
+    func context(_ wait: WaitSettings = WaitSettings(timeout: 60), config: TargetsConfig? = nil) -> ProviderContext {
+        ProviderContext(wait: wait, stateDirectory: home + "/state", config: config, aws: SharedAWSSession(session))
+    }
+
     func provider(_ wait: WaitSettings = WaitSettings(timeout: 60)) throws -> RDSProvider {
-        try RDSProvider(target: target, settings: settings, session: session, wait: wait)
+        try RDSProvider(target: target, settings: settings, context: context(wait))
+    }
+
+    /// The backend of another target over the same platform.
+    func provider(_ settings: RDSTargetSettings, name: String? = nil, wait: WaitSettings = WaitSettings(timeout: 60)) throws -> RDSProvider {
+        try RDSProvider(target: Target(name: name ?? target.name, provider: .rds(settings)), settings: settings, context: context(wait))
     }
 
     var instance: String { "\(id)-db" }

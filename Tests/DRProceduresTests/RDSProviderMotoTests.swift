@@ -39,7 +39,7 @@ final class RDSProviderMotoTests: XCTestCase {
             XCTAssertTrue(tags.contains(tag), "\(tag) missing from \(tags)")
         }
         // The cache snapshot, same name, tagged.
-        XCTAssertEqual(first.details["cache_snapshot"], first.id)
+        XCTAssertEqual(first.cacheSnapshot, first.id)
         let cacheSnaps = try await f.session.elastiCache(RDSMotoFixture.primary).describeSnapshots(name: first.id).items
         XCTAssertEqual(cacheSnaps.count, 1)
 
@@ -63,12 +63,12 @@ final class RDSProviderMotoTests: XCTestCase {
         // A target whose instance does not exist.
         var missing = f.settings
         missing.resource = .instance("\(f.id)-nope")
-        let noInstance = try RDSProvider(target: Target(name: "x", provider: .rds(missing)), settings: missing, session: f.session)
+        let noInstance = try f.provider(missing, name: "x")
         await assertBadInput(try await noInstance.snapshot(SnapshotRequest(weekly: true)), contains: "does not exist")
         // Unknown region.
         var moon = f.settings
         moon.region = "us-moon-1"
-        XCTAssertThrowsError(try RDSProvider(target: f.target, settings: moon, session: f.session)) {
+        XCTAssertThrowsError(try RDSProvider(target: f.target, settings: moon, context: f.context())) {
             XCTAssertEqual(($0 as? DRError)?.category, .badInput)
             XCTAssertTrue("\($0)".contains("us-moon-1"))
         }
@@ -88,7 +88,7 @@ final class RDSProviderMotoTests: XCTestCase {
         let copy = try await provider.copy(CopyRequest(snapshot: "latest"))
         XCTAssertEqual(copy.destination, RDSMotoFixture.dr)
         XCTAssertEqual(copy.copied, [newerId])
-        XCTAssertEqual(copy.details["encrypted"], "true")
+        XCTAssertEqual(copy.display["encrypted"], "true")
         // DR retention keeps 1: the first copy went.
         XCTAssertEqual(copy.deleted, [older.id])
         let west = try f.session.rds(RDSMotoFixture.dr)
@@ -113,11 +113,11 @@ final class RDSProviderMotoTests: XCTestCase {
         await assertBadInput(try await provider.copy(CopyRequest(toRegion: RDSMotoFixture.primary)), contains: "own region")
         var noKey = f.settings
         noKey.drKMSKeyID = nil
-        let keyless = try RDSProvider(target: f.target, settings: noKey, session: f.session)
+        let keyless = try RDSProvider(target: f.target, settings: noKey, context: f.context())
         await assertBadInput(try await keyless.copy(CopyRequest(snapshot: older.id)), contains: "dr_kms_key_id")
         var badKey = f.settings
         badKey.drKMSKeyID = "alias/absent-\(f.id)"
-        let wrongKey = try RDSProvider(target: f.target, settings: badKey, session: f.session)
+        let wrongKey = try RDSProvider(target: f.target, settings: badKey, context: f.context())
         await assertBadInput(try await wrongKey.copy(CopyRequest(snapshot: older.id)), contains: "does not exist")
         let westAfter = try await f.snapshots(in: RDSMotoFixture.dr).map(\.identifier)
         XCTAssertEqual(westAfter, [newerId], "refusals made no copy")
@@ -131,8 +131,8 @@ final class RDSProviderMotoTests: XCTestCase {
         let yesterday = Date().addingTimeInterval(-86400)
         await assertBadInput(try await provider.restore(RestoreRequest(point: .pointInTime(yesterday), name: "\(f.id)-pitr")),
                              contains: "outside the restorable window")
-        await assertBadInput(try await provider.restore(RestoreRequest(point: .latestRestorable, name: "Bad--Name")), contains: "--as")
-        await assertBadInput(try await provider.restore(RestoreRequest(point: .latestRestorable, name: "\(f.id)-x", options: ["region": "us-west-2"])),
+        await assertBadInput(try await provider.restore(RestoreRequest(point: .latestRestorable, name: "Bad--Name")), contains: "`as`")
+        await assertBadInput(try await provider.restore(RestoreRequest(point: .latestRestorable, name: "\(f.id)-x", region: "us-west-2")),
                              contains: "point-in-time restore happens")
         let none = try await f.instances().map(\.identifier)
         XCTAssertEqual(none, [f.instance])
@@ -140,10 +140,10 @@ final class RDSProviderMotoTests: XCTestCase {
         try await Task.sleep(nanoseconds: 1_100_000_000)
         let inside = Date().addingTimeInterval(-0.5)
         let result = try await provider.restore(RestoreRequest(point: .pointInTime(inside), name: "\(f.id)-pitr",
-                                                               options: ["instance-class": "db.t3.medium", "no-multi-az": "true"]))
+                                                               rds: RDSRestoreOverrides(instanceClass: "db.t3.medium", multiAZ: false)))
         XCTAssertEqual(result.name, "\(f.id)-pitr")
-        XCTAssertFalse(result.endpoint.isEmpty)
-        XCTAssertTrue(result.endpoint.hasSuffix(":5433"), "port carried over: \(result.endpoint)")
+        XCTAssertNotNil(result.endpoint)
+        XCTAssertEqual(result.endpoint?.port, 5433, "port carried over: \(String(describing: result.endpoint))")
         let rds = try f.session.rds(RDSMotoFixture.primary)
         let restored = try await rds.dbInstance("\(f.id)-pitr")
         XCTAssertEqual(restored?.instanceClass, "db.t3.medium")
@@ -155,7 +155,7 @@ final class RDSProviderMotoTests: XCTestCase {
 
         // Again: the same instance is found and finished, no second.
         let again = try await provider.restore(RestoreRequest(point: .pointInTime(inside), name: "\(f.id)-pitr"))
-        XCTAssertEqual(again.details["adopted_existing"], "true")
+        XCTAssertEqual(again.adopted, true)
         XCTAssertEqual(again.endpoint, result.endpoint)
         let latest = try await provider.restore(RestoreRequest(point: .latestRestorable, name: "\(f.id)-latest"))
         XCTAssertEqual(latest.requestedTime, nil)
@@ -175,29 +175,29 @@ final class RDSProviderMotoTests: XCTestCase {
                              contains: "absent-\(f.id)")
         let restored = try await provider.restore(RestoreRequest(point: .snapshot("latest"), name: "\(f.id)-dr", fromDR: true))
         XCTAssertEqual(restored.snapshot, snap.id)
-        XCTAssertEqual(restored.details["region"], RDSMotoFixture.dr)
+        XCTAssertEqual(restored.region, RDSMotoFixture.dr)
         let inWest = try await f.instances(in: RDSMotoFixture.dr).map(\.identifier)
         XCTAssertEqual(inWest, ["\(f.id)-dr"])
         let twice = try await provider.restore(RestoreRequest(point: .snapshot("latest"), name: "\(f.id)-dr", fromDR: true))
-        XCTAssertEqual(twice.details["adopted_existing"], "true")
+        XCTAssertEqual(twice.adopted, true)
         // Same-region restore from a named snapshot.
         let local = try await provider.restore(RestoreRequest(point: .snapshot(snap.id), name: "\(f.id)-snap"))
-        XCTAssertEqual(local.details["region"], RDSMotoFixture.primary)
+        XCTAssertEqual(local.region, RDSMotoFixture.primary)
 
         // DNS.
         let r53 = try f.session.route53()
         let zone = "\(f.id).example.com"
         let body = "<CreateHostedZoneRequest xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><Name>\(zone).</Name><CallerReference>\(f.id)</CallerReference></CreateHostedZoneRequest>"
         _ = try await r53.client.send(AWSRequest(operation: "CreateHostedZone", input: .rest(method: "POST", path: "/2013-04-01/hostedzone", body: Data(body.utf8))))
-        let failover = Route53Failover(session: f.session, wait: WaitSettings(timeout: 30), stateDirectory: f.home + "/state")
+        let failover = try Providers.dns(context: f.context(WaitSettings(timeout: 30)))
         let record = "db.\(zone)"
-        await assertBadInput(try await failover.run(.init(zone: zone, record: record, to: "old.\(zone)")), contains: "--create")
+        await assertBadInput(try await failover.run(.init(zone: zone, record: record, to: "old.\(zone)")), contains: "`create`")
         await assertBadInput(try await failover.run(.init(zone: "nozone-\(f.id).example.com", record: "db.nozone-\(f.id).example.com", to: "x.example.com")),
                              contains: "no Route 53 hosted zone")
         await assertBadInput(try await failover.run(.init(zone: zone, record: "db.elsewhere.org", to: "x.example.com")), contains: "not inside")
         let created = try await failover.run(.init(zone: zone, record: record, to: "old.\(zone)", ttl: 60, create: true))
         XCTAssertNil(created.previous)
-        let host = String(restored.endpoint.split(separator: ":")[0])
+        let host = try XCTUnwrap(restored.endpoint?.host)
         let moved = try await failover.run(.init(zone: zone, record: record, to: host))
         XCTAssertEqual(moved.previous.map(Route53Failover.normalized), "old.\(zone)")
         XCTAssertEqual(moved.now, host)
@@ -213,11 +213,11 @@ final class RDSProviderMotoTests: XCTestCase {
         XCTAssertEqual(undone.previous.map(Route53Failover.normalized), host.lowercased())
 
         // Teardown: only what dr restored; twice is fine.
-        let teardown = RDSTeardown(session: f.session, wait: WaitSettings(timeout: 30))
+        let teardown = try Providers.rdsTeardown(context: f.context(WaitSettings(timeout: 30)))
         await assertBadInput(try await teardown.run(instance: f.instance, region: RDSMotoFixture.primary), contains: "dr:managed=true")
         let removed = try await teardown.run(instance: "\(f.id)-dr", region: RDSMotoFixture.dr)
         XCTAssertTrue(removed.removed)
-        XCTAssertEqual(removed.details["final_snapshot"], "none")
+        XCTAssertEqual(removed.display["final_snapshot"], "none")
         let gone = try await teardown.run(instance: "\(f.id)-dr", region: RDSMotoFixture.dr)
         XCTAssertFalse(gone.removed)
         let westLeft = try await f.instances(in: RDSMotoFixture.dr)
@@ -242,7 +242,7 @@ final class RDSProviderMotoTests: XCTestCase {
         XCTAssertEqual(after.drSnapshots.map(\.id), [snap.id])
         XCTAssertNotNil(after.restorableWindow)
         XCTAssertNotNil(after.exposureSeconds)
-        XCTAssertEqual(after.details["cache_newest_snapshot"], snap.id)
+        XCTAssertEqual(after.cache?.newestSnapshot, snap.id)
         XCTAssertFalse(after.warnings.contains { $0.contains("weekly") || $0.contains("DR copy") || $0.contains("cache") }, "\(after.warnings)")
     }
 
@@ -258,7 +258,7 @@ final class RDSProviderMotoTests: XCTestCase {
         XCTAssertFalse(Redact.conninfo(conninfo).contains("s3cr3t-Pa55"))
         var missing = f.settings
         missing.database = .secret("absent/\(f.id)")
-        let p = try RDSProvider(target: f.target, settings: missing, session: f.session)
+        let p = try RDSProvider(target: f.target, settings: missing, context: f.context())
         await assertBadInput(try await p.databaseConninfo(), contains: "absent/\(f.id)")
     }
 }

@@ -64,22 +64,24 @@ final class RDSWaitingTests: XCTestCase {
 
     let clock = ManualClock(Date(timeIntervalSince1970: 1_800_000_000))
 
-    func provider(_ transport: FakeRDS, timeout: Double? = nil) throws -> RDSProvider {
+    func provider(_ transport: FakeRDS, timeout: Double? = nil, noWait: Bool = false) throws -> RDSProvider {
         let env = AWSEnvironment(variables: ["AWS_ENDPOINT_URL": "https://rds.test"], homeDirectory: "/nonexistent")
         let session = RDSSession(configuration: try AWSConfiguration(environment: env),
                                  credentials: StaticCredentialProvider(AWSCredentials(accessKeyId: "AKID", secretAccessKey: "SECRETKEY123456")),
                                  transport: transport, retry: RetryPolicy(maxAttempts: 1), clock: clock)
         let settings = RDSTargetSettings(region: "us-east-1", resource: .instance("src"))
-        return try RDSProvider(target: Target(name: "prod-db", provider: .rds(settings)), settings: settings, session: session,
-                               wait: WaitSettings(timeout: timeout))
+        return try RDSProvider(target: Target(name: "prod-db", provider: .rds(settings)), settings: settings,
+                               context: ProviderContext(wait: WaitSettings(timeout: timeout, noWait: noWait), clock: clock,
+                                                        stateDirectory: NSTemporaryDirectory() + "dr-waiting-\(UUID().uuidString)",
+                                                        aws: SharedAWSSession(session)))
     }
 
     var window: (Date, Date) { (clock.now().addingTimeInterval(-7 * 86400), clock.now().addingTimeInterval(-300)) }
 
     func testRestoreWaitsThroughIntermediateStatesPollingWithin5SecondsThenBackingOff() async throws {
         let fake = FakeRDS(states: ["absent", "creating", "creating", "creating", "modifying", "backing-up", "available"], window: window)
-        let result = try await provider(fake).restore(RestoreRequest(point: .latestRestorable, name: "new", options: ["no-multi-az": "true"]))
-        XCTAssertEqual(result.endpoint, "new.rds.example:5432")
+        let result = try await provider(fake).restore(RestoreRequest(point: .latestRestorable, name: "new", rds: RDSRestoreOverrides(multiAZ: false)))
+        XCTAssertEqual(result.endpoint?.description, "new.rds.example:5432")
         XCTAssertEqual(fake.mutating.filter { $0.hasPrefix("Restore") }, ["RestoreDBInstanceToPointInTime"])
         let restoreBody = fake.bodies.first { $0.contains("Action=RestoreDBInstanceToPointInTime") } ?? ""
         XCTAssertTrue(restoreBody.contains("MultiAZ=false"), restoreBody)
@@ -135,10 +137,9 @@ final class RDSWaitingTests: XCTestCase {
 
     func testNoWaitReturnsOnceAccepted() async throws {
         let fake = FakeRDS(states: ["absent", "creating"], window: window)
-        var p = try provider(fake)
-        p.wait = WaitSettings(noWait: true)
+        let p = try provider(fake, noWait: true)
         let result = try await p.restore(RestoreRequest(point: .latestRestorable, name: "new"))
-        XCTAssertEqual(result.details["waited"], "false")
+        XCTAssertEqual(result.waited, false)
         XCTAssertEqual(clock.sleeps, [])
     }
 
@@ -157,12 +158,14 @@ final class RDSWaitingTests: XCTestCase {
         let date = RFC3339.parse("2026-11-20T12:04:59Z")!
         XCTAssertEqual(RDSNames.weeklySnapshot(target: "prod-db", at: date), "dr-prod-db-weekly-2026-w47")
         XCTAssertEqual(RDSNames.weeklySnapshot(target: "Prod_DB", at: RFC3339.parse("2027-01-01T00:00:00Z")!), "dr-prod-db-weekly-2026-w53")
-        XCTAssertEqual(RDSNames.adhocSnapshot(target: "prod-db", at: date), "dr-prod-db-20261120-1204")
+        // Ad-hoc snapshots are named to the second; a second one in the same second gets a suffix.
+        XCTAssertEqual(RDSNames.adhocSnapshot(target: "prod-db", at: date), "dr-prod-db-20261120-120459")
+        XCTAssertEqual(RDSNames.adhocSnapshot(target: "prod-db", at: date, taken: ["dr-prod-db-20261120-120459"]), "dr-prod-db-20261120-120459-2")
         XCTAssertEqual(RDSNames.copyName(of: "rds:prod-2026-11-20"), "dr-copy-prod-2026-11-20")
         for bad in ["", "1abc", "a--b", "a-", "a_b", String(repeating: "a", count: 64)] {
-            XCTAssertThrowsError(try RDSNames.checkInstanceIdentifier(bad, option: "--as"), bad)
+            XCTAssertThrowsError(try RDSNames.checkInstanceIdentifier(bad, parameter: .name), bad)
         }
-        XCTAssertNoThrow(try RDSNames.checkInstanceIdentifier("prod-db-pitr-1", option: "--as"))
+        XCTAssertNoThrow(try RDSNames.checkInstanceIdentifier("prod-db-pitr-1", parameter: .name))
     }
 
     func testSecretFieldsBecomeAQuotedConninfoAndMissingFieldsNameNoValue() throws {

@@ -12,7 +12,7 @@ final class ScriptedProcedure: ProcedureExecutor, @unchecked Sendable {
 
     init(_ script: [Behaviour]) { self.script = script }
 
-    func plan(_ call: ResolvedCall) async throws -> [PlannedAction] { [PlannedAction("scripted", mutates: true)] }
+    func plan(_ call: ResolvedCall) async throws -> PlanOutcome { [PlannedAction("scripted", mutates: true)] }
 
     func run(_ call: ResolvedCall, context: StepContext) async throws -> [String: Value] {
         let behaviour: Behaviour = lock.withLock {

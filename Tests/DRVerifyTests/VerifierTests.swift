@@ -269,7 +269,7 @@ final class VerifierTests: XCTestCase {
         let locker = try PGConnection(conninfo: db.conninfo)
         try locker.query("BEGIN")
         try locker.query(#"LOCK TABLE "Odd Schema".wide IN ACCESS EXCLUSIVE MODE"#)
-        defer { try? locker.query("ROLLBACK") }
+        defer { _ = try? locker.query("ROLLBACK") }
         let start = Date()
         do {
             _ = try await Manifest.capture(conninfo: db.conninfo, options: CaptureOptions(jobs: 2, statementTimeout: 0.5))
@@ -286,7 +286,7 @@ final class VerifierTests: XCTestCase {
         let locker = try PGConnection(conninfo: db.conninfo)
         try locker.query("BEGIN")
         try locker.query(#"LOCK TABLE "Odd Schema".wide IN ACCESS EXCLUSIVE MODE"#)
-        defer { try? locker.query("ROLLBACK") }
+        defer { _ = try? locker.query("ROLLBACK") }
         let conninfo = db.conninfo
         let task = Task { try await Manifest.capture(conninfo: conninfo, options: CaptureOptions(jobs: 2, statementTimeout: 60)) }
         try await Task.sleep(nanoseconds: 500_000_000)

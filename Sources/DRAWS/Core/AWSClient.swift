@@ -22,6 +22,7 @@ public struct AWSClient: Sendable {
     /// Sends one operation call and returns its decoded response, or throws `AWSError`
     /// (credential errors from the provider pass through unchanged).
     public func send(_ request: AWSRequest) async throws -> AWSResponse {
+        CallLog.record("\(service.signingName):\(request.operation)")
         var attempts: [String] = []
         var attempt = 0
         let logger = config.logger

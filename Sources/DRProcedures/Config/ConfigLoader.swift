@@ -66,7 +66,7 @@ struct TargetParser {
     let base: String
 
     static let providers = ["rds", "postgres"]
-    static let rdsKeys = ["provider", "region", "instance", "cluster", "dr_region", "dr_kms_key_id", "database", "cache", "retention", "tags", "verify", "drill"]
+    static let rdsKeys = ["provider", "region", "instance", "cluster", "dr_region", "dr_kms_key_id", "database", "cache", "dns", "retention", "tags", "verify", "drill"]
     static let postgresKeys = ["provider", "conninfo", "repository", "dr_repository", "retention", "restore_root", "service_file", "service", "bindir", "verify", "drill"]
 
     func parse() throws -> Target {
@@ -89,7 +89,7 @@ struct TargetParser {
 
     private func parseRDS() throws -> Target {
         var region: String?, instance: String?, cluster: String?, drRegion: String?, kms: String?
-        var database: DatabaseAccess?, cacheGroup: String?, weekly: Int?, drKeep: Int?
+        var database: DatabaseAccess?, cacheGroup: String?, weekly: Int?, drKeep: Int?, dns: DNSSettings?
         var tags: [String: String] = [:]
         var verify: VerifyPolicy?, drill: DrillPolicy?
         for (key, value) in try node.mapping(allowed: Self.rdsKeys, required: ["region"]) {
@@ -104,6 +104,16 @@ struct TargetParser {
                 for (k, v) in try value.mapping(allowed: ["replication_group"], required: ["replication_group"]) where k == "replication_group" {
                     cacheGroup = try v.string()
                 }
+            case "dns":
+                var zone: String?, record: String?, ttl: Int?
+                for (k, v) in try value.mapping(allowed: ["zone", "record", "ttl"], required: ["zone", "record"]) {
+                    switch k {
+                    case "zone": zone = try v.string()
+                    case "record": record = try v.string()
+                    default: ttl = try v.int(minimum: 0)
+                    }
+                }
+                dns = DNSSettings(zone: zone!, record: record!, ttl: ttl)
             case "retention":
                 for (k, v) in try value.mapping(allowed: ["weekly", "dr_region"]) {
                     if k == "weekly" { weekly = try v.int(minimum: 1) } else { drKeep = try v.int(minimum: 1) }
@@ -127,7 +137,7 @@ struct TargetParser {
         }
         return Target(name: name, provider: .rds(RDSTargetSettings(
             region: region!, resource: resource, drRegion: drRegion, drKMSKeyID: kms, database: database,
-            cacheReplicationGroup: cacheGroup, retentionWeekly: weekly, retentionDRRegion: drKeep, tags: tags)), verify: verify, drill: drill)
+            cacheReplicationGroup: cacheGroup, dns: dns, retentionWeekly: weekly, retentionDRRegion: drKeep, tags: tags)), verify: verify, drill: drill)
     }
 
     private func parseDatabase(_ value: ConfigNode) throws -> DatabaseAccess {

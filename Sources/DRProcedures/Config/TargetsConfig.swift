@@ -37,6 +37,20 @@ public struct Target: Sendable, Equatable {
         self.drill = drill
     }
 
+    /// The cache snapshotted with the database, when the target has one (rds `cache:`).
+    public var cacheReplicationGroup: String? {
+        if case .rds(let s) = provider { return s.cacheReplicationGroup }
+        return nil
+    }
+
+    /// What a drill restores when nothing says: the newest snapshot (rds: the cheapest, most
+    /// common restore there), else the end of the restorable window (self-hosted: the base
+    /// backup plus every archived WAL segment, which exercises the whole archive).
+    public var drillsSnapshotByDefault: Bool {
+        if case .rds = provider { return true }
+        return false
+    }
+
     public var providerName: String {
         switch provider {
         case .rds: return "rds"
@@ -64,13 +78,15 @@ public struct RDSTargetSettings: Sendable, Equatable {
     public var database: DatabaseAccess?
     /// ElastiCache replication group snapshotted alongside the database.
     public var cacheReplicationGroup: String?
+    /// The Route 53 record clients use to reach the database (`dr failover TARGET`).
+    public var dns: DNSSettings?
     /// Weekly snapshots kept in the primary region, and copies kept in the DR region.
     public var retentionWeekly: Int?
     public var retentionDRRegion: Int?
     public var tags: [String: String]
 
     public init(region: String, resource: Resource, drRegion: String? = nil, drKMSKeyID: String? = nil,
-                database: DatabaseAccess? = nil, cacheReplicationGroup: String? = nil,
+                database: DatabaseAccess? = nil, cacheReplicationGroup: String? = nil, dns: DNSSettings? = nil,
                 retentionWeekly: Int? = nil, retentionDRRegion: Int? = nil, tags: [String: String] = [:]) {
         self.region = region
         self.resource = resource
@@ -78,9 +94,22 @@ public struct RDSTargetSettings: Sendable, Equatable {
         self.drKMSKeyID = drKMSKeyID
         self.database = database
         self.cacheReplicationGroup = cacheReplicationGroup
+        self.dns = dns
         self.retentionWeekly = retentionWeekly
         self.retentionDRRegion = retentionDRRegion
         self.tags = tags
+    }
+}
+
+/// `dns:` — the Route 53 record clients use (an rds target's failover entry).
+public struct DNSSettings: Sendable, Equatable {
+    public var zone: String
+    public var record: String
+    public var ttl: Int?
+    public init(zone: String, record: String, ttl: Int? = nil) {
+        self.zone = zone
+        self.record = record
+        self.ttl = ttl
     }
 }
 
@@ -171,6 +200,9 @@ extension Target {
             case nil: break
             }
             out["cache.replication_group"] = r.cacheReplicationGroup
+            out["dns.zone"] = r.dns?.zone
+            out["dns.record"] = r.dns?.record
+            out["dns.ttl"] = r.dns?.ttl.map(String.init)
             out["retention.weekly"] = r.retentionWeekly.map(String.init)
             out["retention.dr_region"] = r.retentionDRRegion.map(String.init)
             for (k, v) in r.tags { out["tags.\(k)"] = v }

@@ -10,6 +10,8 @@ public enum DRTags {
     public static let restoredFrom = "dr:restored-from"
     public static let copiedFrom = "dr:copied-from"
     public static let week = "dr:week"
+    /// What a restore was made for (`RestorePoint.description`): a re-run adopts it only for the same point.
+    public static let restorePoint = "dr:restore-point"
 
     /// `dr:managed=true`, `dr:kind`, `dr:target`, then the caller's extra tags (which cannot
     /// override the `dr:` ones).
@@ -25,6 +27,11 @@ public enum DRTags {
     /// True when `tags` say `dr` made this for `target` with `kind`.
     public static func isManaged(_ tags: [AWSTag], target: String, kind: String) -> Bool {
         value(managed, in: tags) == "true" && value(self.target, in: tags) == target && value(self.kind, in: tags) == kind
+    }
+
+    /// True when `tags` say `dr` restored this from `target`.
+    public static func isRestore(_ tags: [AWSTag], target: String) -> Bool {
+        value(managed, in: tags) == "true" && value(self.target, in: tags) == target && value(restoredFrom, in: tags) != nil
     }
 
     public static func value(_ key: String, in tags: [AWSTag]) -> String? { tags.first { $0.key == key }?.value }

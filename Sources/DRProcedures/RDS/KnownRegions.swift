@@ -13,6 +13,18 @@ public enum KnownRegions {
         "me-central-1", "mx-central-1", "sa-east-1", "cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1",
     ]
 
+    /// A region a caller gave (`--region`, a step's `region`).
+    public static func check(_ region: String, parameter: Parameter) throws {
+        guard all.contains(region) else {
+            throw DRError(.invalidParameter, "\"\(region)\" (\(param: parameter)) is not an AWS region dr knows. Use a region name such as us-east-1 or us-west-2\(similar(region)). Nothing was changed.")
+        }
+    }
+
+    static func similar(_ region: String) -> String {
+        let near = all.filter { $0.hasPrefix(String(region.prefix(3))) }.sorted().prefix(6).joined(separator: ", ")
+        return near.isEmpty ? "" : " (similar: \(near))"
+    }
+
     public static func check(_ region: String, what: String) throws {
         guard all.contains(region) else {
             let near = all.filter { $0.hasPrefix(String(region.prefix(3))) }.sorted().prefix(6).joined(separator: ", ")

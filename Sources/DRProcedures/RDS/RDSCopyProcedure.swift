@@ -10,35 +10,78 @@ struct RDSCopyProcedure {
     let provider: RDSProvider
     static let kind = "dr-copy"
 
-    func run(_ request: CopyRequest) async throws -> CopyResult {
+    struct Decision {
+        var destination: String
+        var source: RDSSnapshotInfo
+        var kmsKey: String?
+        var copyId: String
+        var tags: [AWSTag]
+        var exists: Bool
+        var retention: [RDSSnapshotInfo]
+        var startedAt: Date
+
+        func plan(_ provider: RDSProvider) -> [PlannedAction] {
+            let noun = provider.isCluster ? "DBCluster" : "DB"
+            var out: [PlannedAction] = [
+                .read("read \(provider.target.name)'s snapshots in \(provider.settings.region) and \(destination)", call: "rds:Describe\(noun)Snapshots"),
+            ]
+            if kmsKey != nil { out.append(.read("check the DR key \(provider.settings.drKMSKeyID ?? "") in \(destination)", call: "kms:DescribeKey")) }
+            if exists {
+                out.append(.read("reuse the copy \(copyId) already in \(destination)"))
+            } else {
+                out.append(.change("copy \(source.id) to \(destination) as \(copyId)\(kmsKey.map { ", re-encrypted with \($0)" } ?? "")",
+                                   call: "rds:Copy\(noun)Snapshot"))
+            }
+            out.append(.read("wait until \(copyId) is available in \(destination)", call: "rds:Describe\(noun)Snapshots"))
+            out.append(.change("tag \(copyId) with dr's tags", call: "rds:AddTagsToResource", when: "only if a tag is missing"))
+            for doomed in retention {
+                out.append(.change("DR retention (keep \(provider.settings.retentionDRRegion ?? 0)): delete \(doomed.id) in \(destination)",
+                                   call: "rds:Delete\(noun)Snapshot"))
+            }
+            return out
+        }
+    }
+
+    func decide(_ request: CopyRequest) async throws -> Decision {
         let settings = provider.settings, name = provider.target.name
-        let started = provider.session.clock.now()
-        let destination = try provider.drRegion(request.toRegion, option: "--to-region")
+        let started = provider.context.clock.now()
+        let destination = try provider.drRegion(request.toRegion, parameter: .toRegion)
         guard destination != settings.region else {
-            throw DRError.badInput("--to-region \(destination) is the target's own region; a DR copy must go to another region (dr_region of \(name) is \(settings.drRegion ?? "unset")). Nothing was changed.")
+            throw DRError(.invalidParameter, "\(param: .toRegion) \(destination) is the target's own region; a DR copy must go to another region (dr_region of \(name) is \(settings.drRegion ?? "unset")). Nothing was changed.")
         }
         if let id = request.snapshot, id != "latest" {
-            try RDSNames.checkSnapshotIdentifier(id.hasPrefix("rds:") ? String(id.dropFirst(4)) : id, option: "--snapshot")
+            try RDSNames.checkSnapshotIdentifier(id.hasPrefix("rds:") ? String(id.dropFirst(4)) : id, parameter: .snapshot)
         }
-        let sourceStore = try provider.store(settings.region)
-        let source = try await chooseSource(request.snapshot, in: sourceStore)
+        let source = try await chooseSource(request, in: try provider.store(settings.region))
         let kmsKey = source.encrypted ? try await drKey(in: destination) : nil
-
         let destinationStore = try provider.store(destination)
         let copyId = RDSNames.copyName(of: source.id)
         let tags = DRTags.make(kind: Self.kind, target: name, extra: DRTags.carried(source.tags),
                                more: [DRTags.copiedFrom: source.arn ?? source.id, "dr:source-kind": source.tag(DRTags.kind) ?? "automated"])
+        let existing = try await destinationStore.find(copyId)
+        if let existing, !DRTags.isManaged(existing.tags, target: name, kind: Self.kind) {
+            throw DRError(.protected, "A \(destinationStore.noun) named \(copyId) already exists in \(destination) but dr did not copy it there for \(name). dr will not adopt it; rename or delete it. Nothing was changed.")
+        }
+        var retention: [RDSSnapshotInfo] = []
+        if let keep = settings.retentionDRRegion {
+            let listed = try await destinationStore.list(of: nil)
+            let withNew = existing == nil ? listed + [RDSSnapshotProcedure.pending(copyId, tags: tags)] : listed
+            retention = RDSRetention.toDelete(withNew, target: name, kind: Self.kind, keep: keep, justMade: copyId)
+        }
+        return Decision(destination: destination, source: source, kmsKey: kmsKey, copyId: copyId, tags: tags,
+                        exists: existing != nil, retention: retention, startedAt: started)
+    }
+
+    func execute(_ d: Decision) async throws -> CopyResult {
+        let settings = provider.settings
+        let destinationStore = try provider.store(d.destination)
         var created = false
-        if let existing = try await destinationStore.find(copyId) {
-            guard DRTags.isManaged(existing.tags, target: name, kind: Self.kind) else {
-                throw DRError.badInput("A \(destinationStore.noun) named \(copyId) already exists in \(destination) but dr did not copy it there for \(name). dr will not adopt it; rename or delete it. Nothing was changed.")
-            }
-        } else {
-            provider.logger.info("copying snapshot", metadata: ["snapshot": "\(source.id)", "to_region": "\(destination)",
-                                                                "encrypted": "\(source.encrypted)"])
+        if !d.exists {
+            provider.logger.info("copying snapshot", metadata: ["snapshot": "\(d.source.id)", "to_region": "\(d.destination)",
+                                                                "encrypted": "\(d.source.encrypted)"])
             let sourceEndpoint = try provider.session.clientConfig(.rds, region: settings.region).endpoint
-            let copy = RDSCopySnapshot(source: source.arn ?? source.id, target: copyId, kmsKeyId: kmsKey, copyTags: false, tags: tags,
-                                       sourceRegion: source.encrypted ? settings.region : nil, sourceEndpoint: sourceEndpoint)
+            let copy = RDSCopySnapshot(source: d.source.arn ?? d.source.id, target: d.copyId, kmsKeyId: d.kmsKey, copyTags: false, tags: d.tags,
+                                       sourceRegion: d.source.encrypted ? settings.region : nil, sourceEndpoint: sourceEndpoint)
             do {
                 try await destinationStore.copy(copy)
                 created = true
@@ -46,32 +89,28 @@ struct RDSCopyProcedure {
                 created = true // an earlier attempt of this call went through before its answer was lost
             }
         }
-        try await destinationStore.waitAvailable(copyId, provider.wait)
-        if let copied = try await destinationStore.find(copyId) { try await destinationStore.ensureTags(copied, tags) }
-
-        var deleted: [String] = []
-        if let keep = settings.retentionDRRegion {
-            let doomed = RDSRetention.toDelete(try await destinationStore.list(of: nil), target: name, kind: Self.kind, keep: keep, justMade: copyId)
-            for s in doomed {
-                provider.logger.info("retention: deleting DR copy", metadata: ["snapshot": "\(s.id)", "region": "\(destination)"])
-                try await destinationStore.delete(s.id)
-            }
-            deleted = doomed.map(\.id)
+        try await destinationStore.waitAvailable(d.copyId, provider.wait)
+        if let copied = try await destinationStore.find(d.copyId) { try await destinationStore.ensureTags(copied, d.tags) }
+        for s in d.retention {
+            provider.logger.info("retention: deleting DR copy", metadata: ["snapshot": "\(s.id)", "region": "\(d.destination)"])
+            try await destinationStore.delete(s.id)
         }
-        var details = ["source": source.id, "source_region": settings.region, "copy": copyId, "encrypted": String(source.encrypted)]
-        details["kms_key_id"] = kmsKey
-        return CopyResult(target: name, destination: destination, copied: created ? [copyId] : [], alreadyPresent: created ? 0 : 1,
-                          bytesCopied: 0, seconds: provider.session.clock.now().timeIntervalSince(started), deleted: deleted, details: details)
+        var display = ["source": d.source.id, "source_region": settings.region, "encrypted": String(d.source.encrypted)]
+        display["kms_key_id"] = d.kmsKey
+        return CopyResult(target: provider.target.name, destination: d.destination, copy: d.copyId, copied: created ? [d.copyId] : [],
+                          alreadyPresent: created ? 0 : 1, bytesCopied: 0,
+                          seconds: provider.context.clock.now().timeIntervalSince(d.startedAt), deleted: d.retention.map(\.id), display: display)
     }
 
     /// The named snapshot, or for `latest`/nil the newest finished one by creation time (never by name).
-    func chooseSource(_ requested: String?, in store: SnapshotStore) async throws -> RDSSnapshotInfo {
-        if let id = requested, id != "latest" {
+    func chooseSource(_ request: CopyRequest, in store: SnapshotStore) async throws -> RDSSnapshotInfo {
+        if let id = request.snapshot, id != "latest" {
+            if request.upcoming, try await store.find(id) == nil { return try await upcoming(id, in: store) }
             guard let found = try await store.find(id) else {
-                throw DRError.badInput("There is no \(store.noun) \(id) in \(store.region). `dr status \(provider.target.name)` lists the snapshots; or use --snapshot latest. Nothing was changed.")
+                throw DRError(.notFound, "There is no \(store.noun) \(id) in \(store.region). `dr status \(provider.target.name)` lists the snapshots; or give \(param: .snapshot) latest. Nothing was changed.")
             }
             guard found.isAvailable else {
-                throw DRError.badInput("\(store.noun) \(id) in \(store.region) is \(found.status ?? "not finished"), not available; copy it once it has finished. Nothing was changed.")
+                throw DRError(.invalidParameter, "\(store.noun) \(id) in \(store.region) is \(found.status ?? "not finished"), not available; copy it once it has finished. Nothing was changed.")
             }
             return found
         }
@@ -80,6 +119,19 @@ struct RDSCopyProcedure {
             throw DRError.badInput("\(provider.resourceNoun) \(provider.resource) has no finished snapshot in \(store.region) to copy. Take one with `dr snapshot \(provider.target.name)`. Nothing was changed.")
         }
         return newest
+    }
+
+    /// The snapshot an earlier step will make of the source: encrypted as the source is.
+    func upcoming(_ id: String, in store: SnapshotStore) async throws -> RDSSnapshotInfo {
+        let rds = store.rds
+        let encrypted: Bool
+        if provider.isCluster {
+            encrypted = try await rds.dbCluster(provider.resource)?.storageEncrypted ?? false
+        } else {
+            encrypted = try await rds.dbInstance(provider.resource)?.storageEncrypted ?? false
+        }
+        return RDSSnapshotInfo(id: id, arn: nil, status: "creating", createdAt: nil, encrypted: encrypted, kmsKeyId: nil,
+                               source: provider.resource, tags: [])
     }
 
     /// The target's DR key, which must exist in the DR region (checked with DescribeKey).

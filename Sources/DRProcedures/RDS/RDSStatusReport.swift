@@ -11,11 +11,10 @@ struct RDSStatusReport {
     static let weeklyLimit: Double = 8 * 86400
     static let cacheLimit: Double = 2 * 86400
     static let exposureLimit: Double = 15 * 60
-    static let shown = 10
 
     func run() async throws -> TargetStatus {
         let settings = provider.settings, name = provider.target.name
-        let now = provider.session.clock.now()
+        let now = provider.context.clock.now()
         let primary = try await provider.store(settings.region).list(of: provider.resource)
         let snapshots = summaries(primary.filter(\.isAvailable), now: now)
         var drSnapshots: [SnapshotSummary] = []
@@ -24,7 +23,7 @@ struct RDSStatusReport {
             drSnapshots = summaries(copies, now: now)
         }
         var window: TimeWindow?
-        var details: [String: String] = ["region": settings.region, provider.isCluster ? "cluster" : "instance": provider.resource]
+        var details: DisplayFacts = ["region": settings.region, provider.isCluster ? "cluster" : "instance": provider.resource]
         let rds = try provider.session.rds(settings.region)
         if provider.isCluster {
             if let cluster = try await rds.dbCluster(provider.resource) { window = RDSRestoreWindow.of(cluster: cluster); details["state"] = cluster.status }
@@ -58,13 +57,13 @@ struct RDSStatusReport {
                 warnings.append("no DR copy in 8 days\(newestCopy.map { " (newest is \(DurationText.format($0)) old)" } ?? " (none found)"); run `dr copy \(name)`.")
             }
         }
+        var cacheStatus: CacheStatus?
         if let group = settings.cacheReplicationGroup {
             let cache = CacheSnapshots(elastiCache: try provider.session.elastiCache(settings.region), replicationGroup: group)
             let newest = try await cache.elastiCache.describeAllSnapshots(replicationGroupId: group)
                 .max { ($0.createTime ?? .distantPast, $0.name) < ($1.createTime ?? .distantPast, $1.name) }
-            details["cache_replication_group"] = group
+            cacheStatus = CacheStatus(replicationGroup: group, newestSnapshot: newest?.name, newestSnapshotAt: newest?.createTime)
             if let newest {
-                details["cache_newest_snapshot"] = newest.name
                 if let created = newest.createTime {
                     let age = now.timeIntervalSince(created)
                     details["cache_newest_snapshot_age"] = DurationText.format(age)
@@ -74,13 +73,15 @@ struct RDSStatusReport {
                 warnings.append("the cache \(group) has no snapshot.")
             }
         }
+        let state = details.removeValue(forKey: "state") ?? "unknown"
         return TargetStatus(target: name, provider: "rds", checkedAt: now, snapshots: snapshots, drSnapshots: drSnapshots,
-                            restorableWindow: window, exposureSeconds: exposure, details: details, warnings: warnings)
+                            restorableWindow: window, exposureSeconds: exposure, state: state, cache: cacheStatus,
+                            restores: try await provider.restoredResources(), display: details, warnings: warnings)
     }
 
-    /// Newest first, at most `shown`; kind is dr's tag (`weekly`, `adhoc`, `dr-copy`) or `automated`/`manual`.
+    /// Newest first; kind is dr's tag (`weekly`, `adhoc`, `dr-copy`) or `automated`/`manual`.
     func summaries(_ snapshots: [RDSSnapshotInfo], now: Date) -> [SnapshotSummary] {
-        snapshots.sorted { ($0.createdAt ?? .distantPast) > ($1.createdAt ?? .distantPast) }.prefix(Self.shown).map {
+        snapshots.sorted { ($0.createdAt ?? .distantPast) > ($1.createdAt ?? .distantPast) }.map {
             let created = $0.createdAt ?? now
             return SnapshotSummary(id: $0.id, kind: $0.tag(DRTags.kind) ?? ($0.id.hasPrefix("rds:") ? "automated" : "manual"),
                                    createdAt: created, ageSeconds: now.timeIntervalSince(created), sizeBytes: nil)

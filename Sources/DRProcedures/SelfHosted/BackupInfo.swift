@@ -1,3 +1,4 @@
+import DRCore
 import Foundation
 
 /// A base backup's metadata (`backup.json`), written last: its presence marks the backup complete.
@@ -61,6 +62,7 @@ struct BackupCatalog {
     /// Removes a backup `dr` made (one with dr's metadata), metadata first so it never looks complete half-removed.
     func remove(_ info: BackupInfo) throws {
         guard info.managedBy == BackupInfo.managedBy else { return }
+        CallLog.record("remove \(directory)/\(info.id)")
         let trash = directory + "/.\(info.id).deleting.tmp"
         try FileOps.rename(path(info.id), trash)
         try? FileManager.default.removeItem(atPath: trash)

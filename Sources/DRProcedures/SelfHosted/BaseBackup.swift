@@ -24,18 +24,13 @@ struct BaseBackup {
         var created: Bool
     }
 
-    func run(weekly: Bool) throws -> Outcome {
+    /// Takes the backup `id` (decided by the caller: `weeklyID` or `adhocID`).
+    func run(id: String, weekly: Bool) throws -> Outcome {
         let source = try SourceDatabase.connect(settings.conninfo, purpose: "take a base backup")
         defer { source.connection.close() }
         try Preflight(settings: settings, repository: repository).checkForBackup(source)
 
-        let now = clock.now()
-        let week = weekly ? ISOWeek.name(of: now) : nil
-        let id = week.map { "weekly-\($0)" } ?? Self.adhocID(now, catalog: repository.backups)
-        if let existing = repository.backups.load(id) {
-            logger.info("weekly backup already taken this week", metadata: ["id": "\(id)"])
-            return Outcome(info: existing, created: false)
-        }
+        let week = weekly ? ISOWeek.name(of: clock.now()) : nil
         try repository.prepare(walOwner: nil)
         let work = repository.backups.workPath(id)
         try? FileManager.default.removeItem(atPath: work)  // a backup that was killed midway
@@ -45,6 +40,7 @@ struct BaseBackup {
         let dataDirectory = try source.dataDirectory
         let startedAt = clock.now()
         logger.info("starting base backup", metadata: ["id": "\(id)", "server": "\(source.safeName)"])
+        CallLog.record("pg_backup_start, copy the data directory, pg_backup_stop")
         let startLSN = try source.backupStart(label: "dr \(targetName) \(id)")
         let files = try copyFiles(from: dataDirectory, to: work + "/data")
         let extra = try copyExternalConfig(source: source, dataDirectory: dataDirectory, into: work + "/data")
@@ -84,6 +80,9 @@ struct BaseBackup {
             usleep(20_000)
         }
     }
+
+    /// `weekly-2026-W48`: one per ISO week.
+    static func weeklyID(_ date: Date) -> String { "weekly-" + ISOWeek.name(of: date) }
 
     /// `20261126T051100Z`; a second backup in the same second gets `-2`, `-3`, ...
     static func adhocID(_ date: Date, catalog: BackupCatalog) -> String {

@@ -1,5 +1,6 @@
 import DRCore
 import DRPostgres
+import DRVerify
 import Foundation
 import Logging
 
@@ -19,32 +20,91 @@ struct PointInTimeRestore {
 
     private var servers: RestoredServers { RestoredServers(root: settings.restoreRoot) }
 
-    func run(point: RestorePoint, name: String, adopt: Bool = false, tags: [String: String] = [:]) throws -> RestoreResult {
-        var phases = PhaseTimer(clock: clock)
+    /// Everything decided before the first change.
+    struct Decision {
+        var name: String
+        /// What the restore is for, resolved (`time …`, `latest restorable`, `snapshot <backup>`).
+        var point: String
+        var span: RestoreWindows.Span
+        var targetTime: Date?
+        var backupEndOnly: Bool
+        var needed: [WalFileName]
+        var tags: [String: String]
+        /// A restore of ours for the same point, to finish or report instead of a new one.
+        var adopt: RestoredServer?
+        /// A restore of ours that was killed midway: its folder is removed before starting over.
+        var clearAbandoned: Bool
+        var repository: String
+        var restoreRoot: String
 
-        // 1. Check everything before anything changes.
-        try RestoredServers.checkName(name)
-        if adopt, let started = servers.load(name), started.target == targetName,
-           ServerControl.runningPID(dataDirectory: started.dataDirectory) != nil {
-            return try finishAdopted(started, phases: phases)
+        var plan: [PlannedAction] {
+            var out: [PlannedAction] = [.read("read the backups and WAL in \(repository): restore \(point) from backup \(span.backup.id) (window \(span.window))",
+                                              call: "read \(repository)")]
+            if let adopt {
+                out.append(.read("finish the restore \(name) dr started earlier for the same point (\(adopt.effectiveState.rawValue))"))
+                return out
+            }
+            if clearAbandoned {
+                out.append(.change("remove the abandoned restore \(name) (a restore of this target that was killed midway)",
+                                   call: "remove \(restoreRoot)/\(name)"))
+            }
+            out.append(.change("stage \(needed.count) WAL segment\(needed.count == 1 ? "" : "s"), checksums verified",
+                               call: "copy into \(restoreRoot)/\(name)/wal-staged"))
+            out.append(.change("lay down backup \(span.backup.id) as \(restoreRoot)/\(name)/data, checksums verified",
+                               call: "copy into \(restoreRoot)/\(name)/data"))
+            out.append(.change("start the restored server on a free port on 127.0.0.1 and replay WAL until it promotes",
+                               call: "pg_ctl start"))
+            return out
         }
-        try checkNameFree(name)
+    }
+
+    func decide(_ request: RestoreRequest) throws -> Decision {
+        let name = request.name
+        try RestoredServers.checkName(name)
         try repository.checkUsable(writableBy: nil)
         let windows = RestoreWindows(backups: repository.backups.list(), wal: repository.wal)
         let span: RestoreWindows.Span
         let targetTime: Date?
-        switch point {
+        switch request.point {
         case .pointInTime(let t): span = try windows.choose(for: t, repository: repository.root); targetTime = t
         case .latestRestorable: span = try windows.chooseLatest(repository: repository.root); targetTime = nil
         case .snapshot(let id):
             let chosen = id == "latest" ? try windows.chooseLatest(repository: repository.root) : windows.spans.first { $0.backup.id == id }
             guard let chosen else {
-                throw DRError.badInput("There is no complete backup \"\(id)\" with its WAL in \(repository.root). `dr status TARGET` lists them. Nothing was changed.")
+                throw DRError(.notFound, "There is no complete backup \"\(id)\" with its WAL in \(repository.root). `dr status TARGET` lists them. Nothing was changed.")
             }
             span = chosen; targetTime = nil
         }
-        let restoreToBackupEnd: Bool = { if case .snapshot = point { return true }; return false }()
-        let needed = neededWal(span, until: targetTime, backupEndOnly: restoreToBackupEnd)
+        let backupEndOnly: Bool = { if case .snapshot = request.point { return true }; return false }()
+        let point: String = backupEndOnly ? RestorePoint.snapshot(span.backup.id).description : request.point.description
+        var decision = Decision(name: name, point: point, span: span, targetTime: targetTime, backupEndOnly: backupEndOnly,
+                                needed: neededWal(span, until: targetTime, backupEndOnly: backupEndOnly), tags: request.tags,
+                                adopt: nil, clearAbandoned: false, repository: repository.root, restoreRoot: settings.restoreRoot)
+        let folder = servers.folder(name)
+        guard FileManager.default.fileExists(atPath: folder) else { return decision }
+        guard let existing = servers.load(name) else {
+            throw DRError(.nameTaken, "The name \(name) (\(param: .name)) is already taken by \(folder), which dr did not make: the name is already in use. Choose another \(param: .name). Nothing was changed.")
+        }
+        let state = existing.effectiveState
+        if state == .abandoned, existing.target == targetName {
+            decision.clearAbandoned = true
+        } else if state == .running || state == .recovering, existing.target == targetName, existing.point == point {
+            decision.adopt = existing
+        } else {
+            throw DRError(.nameTaken, "The name \(name) (\(param: .name)) is already taken by a restore of \(existing.target) made for \(existing.point ?? "an earlier point") (\(state.rawValue), \(folder)), not for \(point) of \(targetName): the name is already in use. Choose another \(param: .name), or remove the old one with `dr teardown \(name)`. Nothing was changed.")
+        }
+        return decision
+    }
+
+    func execute(_ decision: Decision) throws -> RestoreResult {
+        var phases = PhaseTimer(clock: clock)
+        let name = decision.name, span = decision.span, targetTime = decision.targetTime, needed = decision.needed
+        if let started = decision.adopt { return try finishAdopted(started, phases: phases) }
+        if decision.clearAbandoned {
+            logger.info("removing an interrupted restore", metadata: ["name": "\(name)"])
+            CallLog.record("remove \(settings.restoreRoot)/\(name)")
+            try FileManager.default.removeItem(atPath: servers.folder(name))
+        }
         let port = try ServerControl.freePort()
         phases.end("check")
 
@@ -58,14 +118,15 @@ struct PointInTimeRestore {
             name: name, target: targetName, state: .restoring, port: port, folder: folder, dataDirectory: dataDirectory,
             socketDirectory: folder, logFile: folder + "/server.log", pid: nil,
             conninfo: printableConninfo(port: port), backup: span.backup.id, repository: repository.root,
-            requestedTime: targetTime, recoveredTo: nil, createdAt: clock.now(), tags: tags.isEmpty ? nil : tags)
+            requestedTime: targetTime, recoveredTo: nil, createdAt: clock.now(), tags: decision.tags.isEmpty ? nil : decision.tags,
+            point: decision.point, ownerPID: getpid())
         try server.save()
         do {
             try stageWal(needed, into: stagingFolder(dataDirectory))
             phases.end("stage wal")
             try layDown(span.backup, into: dataDirectory)
             try writeRecoveryConfig(dataDirectory: dataDirectory, port: port, socketDirectory: folder,
-                                    targetTime: targetTime, backupEndOnly: restoreToBackupEnd)
+                                    targetTime: targetTime, backupEndOnly: decision.backupEndOnly)
             if OSUser.isRoot, let serverUser { try giveTree(folder, to: serverUser) }
             phases.end("lay down")
 
@@ -81,15 +142,23 @@ struct PointInTimeRestore {
 
         // 4. Record it.
         server.state = .running
+        server.ownerPID = nil
         server.pid = ServerControl.runningPID(dataDirectory: dataDirectory)
         server.recoveredTo = try? lastReplayedCommit(port: port)
         try server.save()
         phases.end("record")
+        return result(server, phases: phases, adopted: false, staged: needed.count)
+    }
+
+    func result(_ server: RestoredServer, phases: PhaseTimer, adopted: Bool, staged: Int?) -> RestoreResult {
+        var display: DisplayFacts = ["port": String(server.port), "data_directory": server.dataDirectory, "repository": server.repository,
+                                     "log": server.logFile]
+        display["wal_segments_staged"] = staged.map(String.init)
         return RestoreResult(
-            target: targetName, name: name, endpoint: server.conninfo, snapshot: span.backup.id,
-            requestedTime: targetTime, recoveredTo: server.recoveredTo, phases: phases.phases,
-            details: ["port": String(port), "data_directory": dataDirectory, "repository": repository.root,
-                      "log": server.logFile, "wal_segments_staged": String(needed.count)])
+            target: targetName, name: server.name, region: nil, endpoint: Endpoint(host: "127.0.0.1", port: server.port),
+            conninfo: server.conninfo, snapshot: server.backup, point: server.point ?? "",
+            requestedTime: server.requestedTime, recoveredTo: server.recoveredTo, phases: phases.phases,
+            adopted: adopted, waited: true, writerInstance: nil, writerCreated: nil, failoverTo: server.name, display: display)
     }
 
     /// A restore of ours whose server is up (the caller was killed while it recovered, or just
@@ -101,29 +170,13 @@ struct PointInTimeRestore {
         if server.state != .running {
             do { try waitUntilPromoted(server: server, dataDirectory: server.dataDirectory) } catch let failure as StartFailure { throw failure.drError }
             server.state = .running
+            server.ownerPID = nil
             server.pid = ServerControl.runningPID(dataDirectory: server.dataDirectory)
             server.recoveredTo = try? lastReplayedCommit(port: server.port)
             try server.save()
         }
         phases.end("recover")
-        return RestoreResult(
-            target: targetName, name: server.name, endpoint: server.conninfo, snapshot: server.backup,
-            requestedTime: server.requestedTime, recoveredTo: server.recoveredTo, phases: phases.phases,
-            details: ["port": String(server.port), "data_directory": server.dataDirectory, "repository": server.repository,
-                      "log": server.logFile, "adopted_existing": "true"])
-    }
-
-    private func checkNameFree(_ name: String) throws {
-        let folder = servers.folder(name)
-        guard FileManager.default.fileExists(atPath: folder) else { return }
-        if let existing = servers.load(name), existing.state == .restoring,
-           ServerControl.runningPID(dataDirectory: existing.dataDirectory) == nil {
-            // A restore of ours that was killed midway: clear it and start over.
-            logger.info("removing an interrupted restore", metadata: ["name": "\(name)"])
-            try FileManager.default.removeItem(atPath: folder)
-            return
-        }
-        throw DRError.badInput("The name \"\(name)\" is already in use (\(folder)). Choose another --as NAME, or remove the old one with `dr teardown \(name)`. Nothing was changed.")
+        return result(server, phases: phases, adopted: true, staged: nil)
     }
 
     /// The segments the restore will replay: from the backup's start to the first one archived
@@ -149,6 +202,7 @@ struct PointInTimeRestore {
     /// segment instead of a `dr` process (the same read-ahead pgBackRest's async archive-get does).
     private func stageWal(_ segments: [WalFileName], into folder: String) throws {
         try FileOps.makeDirectory(folder, mode: 0o700)
+        CallLog.record("copy into \(folder)")
         let wal = repository.wal
         let stager = ParallelMap<Bool>(count: segments.count, workers: workers)
         try stager.run { i in
@@ -166,6 +220,7 @@ struct PointInTimeRestore {
 
     private func layDown(_ backup: BackupInfo, into dataDirectory: String) throws {
         let source = repository.backups.dataPath(backup.id)
+        CallLog.record("copy into \(dataDirectory)")
         try FileOps.makeDirectory(dataDirectory, mode: 0o700)
         for dir in try DataDirectoryWalker(root: source).list().directories {
             try FileOps.makeDirectory(dataDirectory + "/" + dir, mode: 0o700)
@@ -287,8 +342,7 @@ struct PointInTimeRestore {
     private func lastReplayedCommit(port: Int) throws -> Date? {
         let c = try PGConnection(conninfo: connectConninfo(port: port), connectTimeout: 5)
         defer { c.close() }
-        let text = try c.query("SELECT to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')").scalar
-        return text.flatMap(RFC3339.parse)
+        return try Freshness.lastReplayedCommit(c)
     }
 
     /// The source's conninfo pointed at the restored server (keeps the password: used only to connect).

@@ -19,26 +19,49 @@ struct RepositoryCopy {
         var bytes: Int64 = 0
     }
 
-    func run(only backupID: String? = nil) throws -> Outcome {
+    /// What the DR repository lacks: WAL files and backups (only `backupID`, when given).
+    struct Pending: Equatable {
+        var wal: [String]
+        var backups: [String]
+        var alreadyPresent: Int
+        var isEmpty: Bool { wal.isEmpty && backups.isEmpty }
+    }
+
+    func pending(only backupID: String? = nil) throws -> Pending {
+        try source.checkUsable(writableBy: nil)
+        let backups = source.backups.list().filter { backupID == nil || $0.id == backupID }
+        if let backupID, backups.isEmpty {
+            throw DRError(.notFound, "There is no complete backup \"\(backupID)\" in \(source.root). Nothing was changed.")
+        }
+        let wal = source.wal.files().map(\.text)
+        let missingWal = wal.filter { !FileManager.default.fileExists(atPath: destination.wal.path($0)) }
+        let missingBackups = backups.map(\.id).filter { destination.backups.load($0) == nil }
+        return Pending(wal: missingWal, backups: missingBackups,
+                       alreadyPresent: (wal.count - missingWal.count) + (backups.count - missingBackups.count))
+    }
+
+    /// Copies what `pending` found missing (a file that arrived meanwhile is kept as it is).
+    func run(_ pending: Pending) throws -> Outcome {
         try source.checkUsable(writableBy: nil)
         try destination.checkUsable(writableBy: OSUser.current, role: "DR repository")
         try destination.prepare(walOwner: nil)
-        var outcome = Outcome()
+        var outcome = Outcome(alreadyPresent: pending.alreadyPresent)
         // WAL first: a backup in the DR repository is only useful with the WAL it needs.
-        try copyWal(&outcome)
-        let backups = source.backups.list().filter { backupID == nil || $0.id == backupID }
-        if let backupID, backups.isEmpty {
-            throw DRError.badInput("There is no complete backup \"\(backupID)\" in \(source.root). Nothing was changed.")
+        try copyWal(pending.wal, &outcome)
+        for id in pending.backups {
+            guard let backup = source.backups.load(id) else {
+                throw DRError(.notFound, "The backup \(id) disappeared from \(source.root) during the copy (retention of a concurrent snapshot?). Run the copy again; the DR repository is consistent.")
+            }
+            try copyBackup(backup, &outcome)
         }
-        for backup in backups { try copyBackup(backup, &outcome) }
         return outcome
     }
 
-    private func copyWal(_ outcome: inout Outcome) throws {
+    private func copyWal(_ names: [String], _ outcome: inout Outcome) throws {
         let from = source.wal, to = destination.wal
-        for file in from.files() {
-            let name = file.text
-            if FileManager.default.fileExists(atPath: to.path(name)) { outcome.alreadyPresent += 1; continue }
+        for name in names {
+            if FileManager.default.fileExists(atPath: to.path(name)) { continue }
+            CallLog.record("copy into \(destination.root)/wal")
             let record: WalArchive.Record
             do { record = try from.record(name) } catch let corrupt as WalArchive.Corrupt {
                 throw DRError.problem(corrupt.description)
@@ -59,6 +82,7 @@ struct RepositoryCopy {
     private func copyBackup(_ backup: BackupInfo, _ outcome: inout Outcome) throws {
         let target = destination.backups
         if target.load(backup.id) != nil { outcome.alreadyPresent += 1; return }
+        CallLog.record("copy into \(destination.root)/backups/\(backup.id)")
         let work = target.workPath(backup.id)
         let from = source.backups.dataPath(backup.id)
         for dir in try DataDirectoryWalker(root: from).list().directories {

@@ -43,12 +43,11 @@ struct RepositoryStatus {
                 warnings.append("The newest DR copy is \(DurationText.format(now.timeIntervalSince(newest))) old (more than 8 days): run `dr copy \(targetName)`.")
             }
         }
-        let restored = RestoredServers(root: settings.restoreRoot).list()
-        details["restored_servers"] = restored.map { "\($0.name) (port \($0.port), \($0.state.rawValue))" }.joined(separator: ", ")
         return TargetStatus(
-            target: targetName, provider: "postgres", checkedAt: now, snapshots: backups.map { summary($0, now) },
-            drSnapshots: drSummaries, restorableWindow: merged.last, exposureSeconds: exposure,
-            details: details, warnings: warnings)
+            target: targetName, provider: "postgres", checkedAt: now,
+            snapshots: backups.map { summary($0, now) }.sorted { $0.createdAt > $1.createdAt },
+            drSnapshots: drSummaries.sorted { $0.createdAt > $1.createdAt }, restorableWindow: merged.last, exposureSeconds: exposure,
+            state: warnings.isEmpty ? "ok" : "warnings", cache: nil, restores: [], display: details, warnings: warnings)
     }
 
     private func summary(_ b: BackupInfo, _ now: Date) -> SnapshotSummary {

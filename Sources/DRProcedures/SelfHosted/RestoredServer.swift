@@ -28,6 +28,37 @@ struct RestoredServer: Codable, Equatable {
     var createdAt: Date
     /// The restore request's extra tags (e.g. `dr:drill=RUN`); absent in markers from before tags.
     var tags: [String: String]? = nil
+    /// What it was restored for (`time …`, `latest restorable`, `snapshot <backup>`): a re-run
+    /// adopts it only for the same point.
+    var point: String? = nil
+    /// The dr process laying it down, while it is `restoring`: when that process is gone and
+    /// no server runs, the restore was abandoned (killed midway).
+    var ownerPID: Int32? = nil
+
+    /// What the marker and the processes say together.
+    enum EffectiveState: String, Codable {
+        /// Promoted and serving.
+        case running
+        /// Its server is up and replaying WAL (the dr that started it may be gone).
+        case recovering
+        /// Being laid down by a dr process that is still alive.
+        case inProgress = "in progress"
+        /// Killed midway: no dr process and no server. `dr teardown NAME` (or the next restore of the same name) removes it.
+        case abandoned
+        case stopped
+    }
+
+    var effectiveState: EffectiveState {
+        let serverUp = ServerControl.runningPID(dataDirectory: dataDirectory) != nil
+        switch state {
+        case .running: return serverUp ? .running : .stopped
+        case .stopped: return .stopped
+        case .restoring:
+            if serverUp { return .recovering }
+            if let ownerPID, ownerPID != getpid(), kill(ownerPID, 0) == 0 || errno == EPERM { return .inProgress }
+            return .abandoned
+        }
+    }
 
     func save() throws {
         try FileOps.writeAtomically(try WalArchive.encoder.encode(self), to: folder + "/" + Self.markerName)
@@ -45,19 +76,6 @@ struct RestoredServers {
               let server = try? WalArchive.decoder.decode(RestoredServer.self, from: data),
               server.createdBy == RestoredServer.createdBy else { return nil }
         return server
-    }
-
-    /// What holds `name` under the root, in words; nil when a restore as `name` may go ahead:
-    /// nothing is there, a restore of ours that was killed midway (the restore clears it), or,
-    /// with `adopt`, a running server dr restored from `target` (the restore adopts it).
-    func holder(of name: String, target: String, adopt: Bool) -> String? {
-        let path = folder(name)
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        guard let existing = load(name) else { return "\(path), which dr did not make" }
-        let running = ServerControl.runningPID(dataDirectory: existing.dataDirectory) != nil
-        if existing.state == .restoring, !running { return nil }
-        if adopt, existing.target == target, running { return nil }
-        return "restored server \"\(name)\" at \(path) (\(running ? "running" : existing.state.rawValue), restored from \(existing.target))"
     }
 
     func list() -> [RestoredServer] {

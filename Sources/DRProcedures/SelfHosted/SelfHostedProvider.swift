@@ -4,116 +4,260 @@ import Foundation
 import Logging
 
 /// The self-hosted PostgreSQL backend (`provider: postgres`): base backups and a WAL archive in
-/// a repository on this machine, restores to a point in time as new local servers.
+/// a repository on this machine, restores to a point in time as new local servers. Like every
+/// backend, each procedure decides first (read-only) and then executes that decision; `plan`
+/// lists the same decision.
 public struct SelfHostedProvider: RecoveryProvider {
     public let target: Target
     public let settings: PostgresTargetSettings
-    let logger: Logger
-    /// The `dr` executable the server runs for archive_command and restore_command.
-    let drExecutable: String
-    /// How long a restored server may take to recover and promote.
-    public var restoreTimeout: Double = 600
+    let context: ProviderContext
 
-    public init(target: Target, settings: PostgresTargetSettings, logger: Logger, drExecutable: String = DRExecutable.path) {
+    public init(target: Target, settings: PostgresTargetSettings, context: ProviderContext) {
         self.target = target
         self.settings = settings
-        self.logger = logger
-        self.drExecutable = drExecutable
+        self.context = context
     }
 
+    var logger: Logger { context.logger }
+    var drExecutable: String { context.drExecutable }
     var repository: Repository { Repository(root: settings.repository) }
     var control: ServerControl { ServerControl(bindir: ServerControl.resolveBindir(settings.bindir)) }
+    var servers: RestoredServers { RestoredServers(root: settings.restoreRoot) }
 
     func drRepository() throws -> Repository {
         guard let dr = settings.drRepository else {
-            throw DRError.badInput("Target \(target.name) has no `dr_repository:`, so there is no DR copy. Add one to dr.yml and run `dr copy \(target.name)`. Nothing was changed.")
+            throw DRError(.invalidConfig, "Target \(target.name) has no `dr_repository:`, so there is no DR copy. Add one to dr.yml and run `dr copy \(target.name)`. Nothing was changed.")
         }
         return Repository(root: dr)
     }
 
+    // MARK: Plans
+
+    public func plan(_ request: ProcedureRequest) async throws -> ProcedurePlan {
+        try await offloadBlocking { [self] in
+            switch request {
+            case .snapshot(let r):
+                let d = try snapshotDecision(r)
+                return ProcedurePlan(d.plan, snapshot: d.id)
+            case .copy(let r):
+                let d = try copyDecision(r)
+                return ProcedurePlan(d.plan, snapshot: r.snapshot ?? d.pending.backups.last)
+            case .restore(let r):
+                let d = try restoreProcedure(r).decide(r)
+                return ProcedurePlan(d.plan, snapshot: d.span.backup.id)
+            case .failover(let r): return ProcedurePlan(try serviceFailover(r).decide().plan)
+            case .teardown(let r): return ProcedurePlan(try teardownProcedure.decide(name: r.name, upcoming: r.upcoming).plan)
+            }
+        }
+    }
+
+    // MARK: Snapshot
+
+    struct SnapshotDecision {
+        var id: String
+        var weekly: Bool
+        var existing: BackupInfo?
+        var retention: [String]
+        var repository: String
+        var plan: [PlannedAction] {
+            var out: [PlannedAction] = [.read("read the backups in \(repository)", call: "read \(repository)/backups")]
+            if let existing {
+                out.append(.read("reuse this ISO week's backup \(existing.id) (taken \(RFC3339.format(existing.stoppedAt)))"))
+            } else {
+                out.append(.read("connect to the source and check its archiving settings", call: "libpq: SHOW, pg_stat_archiver"))
+                out.append(.change("take a\(weekly ? " weekly" : "n ad-hoc") base backup \(id) into \(repository)",
+                                   call: "pg_backup_start, copy the data directory, pg_backup_stop"))
+            }
+            for doomed in retention {
+                out.append(.change("retention: delete backup \(doomed)", call: "remove \(repository)/backups/\(doomed)"))
+            }
+            out.append(.change("drop archived WAL no kept backup needs", call: "remove \(repository)/wal/…", when: "only if there is such WAL"))
+            return out
+        }
+    }
+
+    func snapshotDecision(_ request: SnapshotRequest) throws -> SnapshotDecision {
+        try repository.checkUsable(writableBy: nil)
+        let now = context.clock.now()
+        let id = request.weekly ? BaseBackup.weeklyID(now) : BaseBackup.adhocID(now, catalog: repository.backups)
+        let existing = request.weekly ? repository.backups.load(id) : nil
+        let retention = Retention(repository: repository, weekly: settings.retentionWeekly)
+            .doomed(keeping: id, adding: existing == nil && request.weekly ? id : nil)
+        return SnapshotDecision(id: id, weekly: request.weekly, existing: existing, retention: retention, repository: repository.root)
+    }
+
     public func snapshot(_ request: SnapshotRequest) async throws -> SnapshotResult {
         try await offloadBlocking { [self] in
-            let outcome = try BaseBackup(targetName: target.name, settings: settings, repository: repository, logger: logger).run(weekly: request.weekly)
-            let retention = try Retention(repository: repository, weekly: settings.retentionWeekly).apply(keeping: outcome.info.id)
+            let decision = try snapshotDecision(request)
+            let outcome: BaseBackup.Outcome
+            if let existing = decision.existing {
+                logger.info("weekly backup already taken this week", metadata: ["id": "\(existing.id)"])
+                outcome = BaseBackup.Outcome(info: existing, created: false)
+            } else {
+                outcome = try BaseBackup(targetName: target.name, settings: settings, repository: repository, logger: logger)
+                    .run(id: decision.id, weekly: request.weekly)
+            }
+            let retention = try Retention(repository: repository, weekly: settings.retentionWeekly).apply(deleting: decision.retention)
             let info = outcome.info
             return SnapshotResult(
                 target: target.name, id: info.id, kind: info.kind, created: outcome.created,
                 startedAt: info.startedAt, finishedAt: info.stoppedAt, sizeBytes: info.sizeBytes, deleted: retention.backups,
-                details: ["start_lsn": info.startLsn, "stop_lsn": info.stopLsn, "timeline": String(info.timeline),
+                location: repository.root, cacheSnapshot: nil, waited: true,
+                display: ["start_lsn": info.startLsn, "stop_lsn": info.stopLsn, "timeline": String(info.timeline),
                           "start_wal": info.startWal, "stop_wal": info.stopWal, "files": String(info.files.count),
-                          "repository": repository.root, "wal_dropped": String(retention.walFiles.count)])
+                          "wal_dropped": String(retention.walFiles.count)])
         }
+    }
+
+    // MARK: Copy
+
+    struct CopyDecision {
+        var destination: String
+        var pending: RepositoryCopy.Pending
+        var retention: [String]
+        /// An earlier step makes the backup to copy (so it brings WAL of its own).
+        var upcoming: Bool
+        var plan: [PlannedAction] {
+            var out: [PlannedAction] = [.read("compare the repository with the DR repository \(destination)", call: "read both repositories")]
+            if !pending.wal.isEmpty || upcoming {
+                out.append(.change("copy \(pending.wal.count) WAL file\(pending.wal.count == 1 ? "" : "s")\(upcoming ? " and the WAL of the backup an earlier step takes" : "") to \(destination), checksums verified",
+                                   call: "copy into \(destination)/wal"))
+            } else {
+                out.append(.change("copy the WAL archived since (the archive keeps growing)", call: "copy into \(destination)/wal",
+                                   when: "only if WAL was archived after this plan"))
+            }
+            for backup in pending.backups {
+                out.append(.change("copy backup \(backup) to \(destination), checksums verified", call: "copy into \(destination)/backups/\(backup)"))
+            }
+            if pending.isEmpty { out.append(.read("nothing to copy: the DR repository has everything")) }
+            for doomed in retention {
+                out.append(.change("DR retention: delete backup \(doomed) in \(destination)", call: "remove \(destination)/backups/\(doomed)"))
+            }
+            out.append(.change("drop WAL in \(destination) no kept backup needs", call: "remove \(destination)/wal/…", when: "only if there is such WAL"))
+            return out
+        }
+    }
+
+    func copyDecision(_ request: CopyRequest) throws -> CopyDecision {
+        if request.toRegion != nil {
+            throw DRError(.invalidParameter, "\(param: .toRegion) is for rds targets; \(target.name) copies to its `dr_repository:`. Nothing was changed.")
+        }
+        let destination = try drRepository()
+        let copy = RepositoryCopy(source: repository, destination: destination, logger: logger)
+        let only = request.snapshot.flatMap { $0 == "latest" ? nil : $0 }
+        var pending: RepositoryCopy.Pending
+        let upcoming = request.upcoming && only.map { repository.backups.load($0) == nil } == true
+        if upcoming, let only {
+            // Made by an earlier step of the same run: it will be copied with the WAL missing now.
+            pending = try copy.pending(only: nil)
+            pending.backups = [only]
+        } else {
+            pending = try copy.pending(only: only)
+        }
+        let retention = Retention(repository: destination, weekly: settings.retentionWeekly)
+            .doomed(keeping: nil, adding: nil, arriving: pending.backups.compactMap(repository.backups.load))
+        return CopyDecision(destination: destination.root, pending: pending, retention: retention, upcoming: upcoming)
     }
 
     public func copy(_ request: CopyRequest) async throws -> CopyResult {
-        let destination = try drRepository()
-        return try await offloadBlocking { [self] in
-            let started = Date()
-            let outcome = try RepositoryCopy(source: repository, destination: destination, logger: logger).run(only: request.snapshot)
-            try Retention(repository: destination, weekly: settings.retentionWeekly).apply(keeping: nil)
-            return CopyResult(target: target.name, destination: destination.root, copied: outcome.copied,
-                              alreadyPresent: outcome.alreadyPresent, bytesCopied: outcome.bytes, seconds: Date().timeIntervalSince(started))
+        try await offloadBlocking { [self] in
+            let started = context.clock.now()
+            let decision = try copyDecision(request)
+            let destination = try drRepository()
+            let outcome = try RepositoryCopy(source: repository, destination: destination, logger: logger).run(decision.pending)
+            let retention = try Retention(repository: destination, weekly: settings.retentionWeekly).apply(deleting: decision.retention)
+            let requested = request.snapshot.flatMap { $0 == "latest" ? nil : $0 }
+            let newest = requested ?? destination.backups.list().max { $0.stoppedAt < $1.stoppedAt }?.id
+            return CopyResult(target: target.name, destination: destination.root, copy: newest, copied: outcome.copied,
+                              alreadyPresent: outcome.alreadyPresent, bytesCopied: outcome.bytes,
+                              seconds: context.clock.now().timeIntervalSince(started), deleted: retention.backups,
+                              display: ["wal_dropped": String(retention.walFiles.count)])
         }
+    }
+
+    // MARK: Restore
+
+    func restoreProcedure(_ request: RestoreRequest) throws -> PointInTimeRestore {
+        if request.region != nil {
+            throw DRError(.invalidParameter, "\(param: .region) is for rds targets; a restore of \(target.name) runs on this machine. Nothing was changed.")
+        }
+        if let set = request.rds.setParameters.first {
+            throw DRError(.invalidParameter, "\(param: set) is for rds targets; a restore of \(target.name) is a local PostgreSQL server. Nothing was changed.")
+        }
+        var restore = PointInTimeRestore(targetName: target.name, settings: settings, repository: request.fromDR ? try drRepository() : repository,
+                                         drExecutable: drExecutable, control: control, logger: logger)
+        restore.timeout = context.wait.deadline(.restore)
+        restore.clock = context.clock
+        return restore
     }
 
     public func restore(_ request: RestoreRequest) async throws -> RestoreResult {
-        let repo = request.fromDR ? try drRepository() : repository
-        var restore = PointInTimeRestore(targetName: target.name, settings: settings, repository: repo,
-                                         drExecutable: drExecutable, control: control, logger: logger)
-        restore.timeout = restoreTimeout
-        let configured = restore
-        return try await offloadBlocking { try configured.run(point: request.point, name: request.name, adopt: request.adoptExisting, tags: request.tags) }
+        let restore = try restoreProcedure(request)
+        return try await offloadBlocking { try restore.execute(try restore.decide(request)) }
     }
 
-    func serviceFile() throws -> ServiceFile {
-        guard let path = settings.serviceFile else {
-            throw DRError.badInput("Target \(target.name) has no `service_file:` (the pg_service.conf that clients use). Add it to dr.yml. Nothing was changed.")
+    // MARK: Failover
+
+    func serviceFailover(_ request: FailoverRequest) throws -> ServiceFailover {
+        if request.zone != nil {
+            throw DRError(.invalidParameter, "\(param: .zone) is for Route 53 (rds targets); \(target.name) fails over its pg_service.conf entry. Nothing was changed.")
         }
-        return ServiceFile(path: path)
-    }
-
-    public func currentFailoverValue(_ request: FailoverRequest) async throws -> String? {
-        try serviceFile().entry(request.entry ?? settings.service ?? target.name)
-    }
-
-    public func nameInUse(_ request: RestoreRequest) async throws -> String? {
-        RestoredServers(root: settings.restoreRoot).holder(of: request.name, target: target.name, adopt: request.adoptExisting)
+        guard let path = settings.serviceFile else {
+            throw DRError(.invalidConfig, "Target \(target.name) has no `service_file:` (the pg_service.conf that clients use). Add it to dr.yml. Nothing was changed.")
+        }
+        return ServiceFailover(file: ServiceFile(path: path), service: request.entry ?? settings.service ?? target.name,
+                               to: request.to, undo: request.undo, upcoming: request.upcoming, servers: servers,
+                               targetName: target.name, context: context)
     }
 
     public func failover(_ request: FailoverRequest) async throws -> FailoverResult {
-        let file = try serviceFile()
-        let path = file.path
-        let service = request.entry ?? settings.service ?? target.name
-        if request.undo {
-            let (now, replaced) = try file.undo(service)
-            return FailoverResult(entry: service, location: path, now: now, previous: replaced)
-        }
-        guard let name = request.to else {
-            throw DRError.badInput("Say where clients should go: --to NAME (a restored server), or --undo. Nothing was changed.")
-        }
-        guard let server = RestoredServers(root: settings.restoreRoot).load(name), server.state == .running else {
-            throw DRError.badInput("There is no running restored server named \"\(name)\" under \(settings.restoreRoot). Restore one with `dr restore \(target.name) ... --as \(name)`. Nothing was changed.")
-        }
-        let pairs = (Conninfo.parse(server.conninfo) ?? []).filter { $0.key != "password" }.map { ($0.key, $0.value) }
-        let previous = try file.repoint(service, to: pairs)
-        return FailoverResult(entry: service, location: path, now: pairs.map { "\($0.0)=\($0.1)" }.joined(separator: " "), previous: previous)
+        let failover = try serviceFailover(request)
+        return try failover.execute(try failover.decide())
+    }
+
+    public func failoverHistory(_ request: FailoverRequest) async throws -> [FailoverChange] {
+        try serviceFailover(request).history()
+    }
+
+    // MARK: Teardown, status
+
+    var teardownProcedure: RestoredServerTeardown {
+        RestoredServerTeardown(servers: servers, control: control, targetName: target.name, context: context)
     }
 
     public func teardown(_ request: TeardownRequest) async throws -> TeardownResult {
-        try await offloadBlocking { [self] in
-            try RestoredServerTeardown(servers: RestoredServers(root: settings.restoreRoot), control: control).run(name: request.name)
+        if request.region != nil {
+            throw DRError(.invalidParameter, "\(param: .region) is for rds targets; \(target.name)'s restores run on this machine. Nothing was changed.")
+        }
+        return try await offloadBlocking { [self] in
+            let procedure = teardownProcedure
+            return try procedure.execute(try procedure.decide(name: request.name))
         }
     }
 
     public func status() async throws -> TargetStatus {
-        try await offloadBlocking { [self] in try RepositoryStatus(targetName: target.name, settings: settings).run() }
+        try await offloadBlocking { [self] in
+            var status = try RepositoryStatus(targetName: target.name, settings: settings, clock: context.clock).run()
+            status.restores = try restoredResources(blocking: ())
+            return status
+        }
     }
 
     public func restoredResources() async throws -> [RestoredResource] {
-        RestoredServers(root: settings.restoreRoot).list().filter { $0.target == target.name }.map {
-            RestoredResource(name: $0.name, state: $0.state.rawValue, tags: $0.tags ?? [:])
+        try restoredResources(blocking: ())
+    }
+
+    func restoredResources(blocking: Void) throws -> [RestoredResource] {
+        servers.list().filter { $0.target == target.name }.map {
+            var tags = $0.tags ?? [:]
+            tags["dr:port"] = String($0.port)
+            tags["dr:restore-point"] = $0.point
+            return RestoredResource(name: $0.name, state: $0.effectiveState.rawValue, tags: tags)
         }
     }
+
+    /// The source's conninfo, with its password when it has one: for verification only, never to print.
+    public func sourceConninfo() async throws -> String { settings.conninfo }
 
     // MARK: Self-hosted only
 
@@ -127,12 +271,6 @@ public struct SelfHostedProvider: RecoveryProvider {
         }
     }
 
-    /// Restored servers of this target, for `dr status` and `dr teardown`.
-    public func restoredServers() -> [RestoredServerInfo] {
-        RestoredServers(root: settings.restoreRoot).list().filter { $0.target == target.name }.map {
-            RestoredServerInfo(name: $0.name, port: $0.port, conninfo: $0.conninfo, state: $0.state.rawValue, backup: $0.backup, dataDirectory: $0.dataDirectory)
-        }
-    }
 }
 
 public struct ArchiveSetupReport: Codable, Sendable, Equatable {
@@ -149,15 +287,6 @@ public struct ArchiveSetupReport: Codable, Sendable, Equatable {
     public var applied: Bool
     public var restartNeeded: Bool
     public var serverUser: String?
-}
-
-public struct RestoredServerInfo: Codable, Sendable, Equatable {
-    public var name: String
-    public var port: Int
-    public var conninfo: String
-    public var state: String
-    public var backup: String
-    public var dataDirectory: String
 }
 
 /// `dr wal-push` and `dr wal-fetch`, as archive_command and restore_command run them.

@@ -33,6 +33,7 @@ struct ServerControl {
     /// pg_ctl's output goes to a file, not a pipe: the server it leaves running inherits the
     /// descriptors pg_ctl had, and a pipe held open by a daemon would never reach end-of-file.
     func start(dataDirectory: String, logFile: String, timeout: Int) throws -> ProcessResult {
+        CallLog.record("pg_ctl start")
         let exe = bindir + "/pg_ctl"
         guard FileManager.default.isExecutableFile(atPath: exe) else { return try run("pg_ctl", []) }
         let outputFile = logFile + ".pg_ctl"
@@ -47,7 +48,8 @@ struct ServerControl {
     }
 
     func stop(dataDirectory: String, mode: String = "fast") throws -> ProcessResult {
-        try run("pg_ctl", ["-D", dataDirectory, "-m", mode, "-w", "-t", "60", "stop"])
+        CallLog.record("pg_ctl stop -m \(mode)")
+        return try run("pg_ctl", ["-D", dataDirectory, "-m", mode, "-w", "-t", "60", "stop"])
     }
 
     /// The postmaster's pid from postmaster.pid, if the server is running.

@@ -38,31 +38,19 @@ struct ServiceFile {
         try read().sections.first { $0.name == service }.map { content($0.lines).joined(separator: " ") }
     }
 
-    /// Points `service` at `conninfo` (keyword=value pairs); returns the entry it replaced.
-    func repoint(_ service: String, to pairs: [(String, String)]) throws -> String? {
+    /// Sets `service` to `entry` (`key=value` pairs, one line of them) and `[service-previous]` to
+    /// `previous` (removed when nil), in one atomic rewrite; every other entry is kept as it is.
+    func set(_ service: String, to entry: String, previous: String?) throws {
         var (preamble, sections) = try read()
-        let newLines = pairs.map { "\($0.0)=\($0.1)" }
-        let previous = sections.first { $0.name == service }
         sections.removeAll { $0.name == service || $0.name == Self.previousName(service) }
-        if let previous { sections.append(Section(name: Self.previousName(service), lines: content(previous.lines))) }
-        sections.append(Section(name: service, lines: newLines))
+        if let previous { sections.append(Section(name: Self.previousName(service), lines: Self.lines(previous))) }
+        sections.append(Section(name: service, lines: Self.lines(entry)))
         try write(preamble: preamble, sections: sections)
-        return previous.map { content($0.lines).joined(separator: " ") }
     }
 
-    /// Swaps `service` and its previous entry back; returns the entry that was current.
-    func undo(_ service: String) throws -> (now: String, replaced: String?) {
-        var (preamble, sections) = try read()
-        guard let previous = sections.first(where: { $0.name == Self.previousName(service) }) else {
-            throw DRError.badInput("\(path) has no [\(Self.previousName(service))] entry to go back to: there was no failover of \(service) to undo. Nothing was changed.")
-        }
-        let current = sections.first { $0.name == service }
-        sections.removeAll { $0.name == service || $0.name == Self.previousName(service) }
-        if let current { sections.append(Section(name: Self.previousName(service), lines: content(current.lines))) }
-        sections.append(Section(name: service, lines: content(previous.lines)))
-        try write(preamble: preamble, sections: sections)
-        return (content(previous.lines).joined(separator: " "), current.map { content($0.lines).joined(separator: " ") })
-    }
+    /// An entry's one-line form back as lines, one `key=value` each (values hold no spaces:
+    /// they come from a conninfo dr printed, or from this file).
+    static func lines(_ entry: String) -> [String] { entry.split(separator: " ").map(String.init) }
 
     /// The `key=value` lines of an entry, without blanks.
     private func content(_ lines: [String]) -> [String] {
@@ -70,6 +58,7 @@ struct ServiceFile {
     }
 
     private func write(preamble: [String], sections: [Section]) throws {
+        CallLog.record("write \(path) atomically")
         var out = preamble.filter { !$0.isEmpty }
         for section in sections {
             if !out.isEmpty { out.append("") }

@@ -105,6 +105,7 @@ struct WalArchive {
     }
 
     func remove(_ name: String) {
+        CallLog.record("remove \(directory)/…")
         unlink(path(name))
         unlink(recordPath(name))
     }

@@ -44,16 +44,24 @@ public enum StandardProcedures {
         O("endpoint_port", .int, "its port"), O("conninfo", .string, "how to connect to it (never with a password)"),
         O("snapshot_id", .string, "the snapshot or base backup restored"),
         O("restored_to", .string, "the time the data is from, RFC 3339 (empty when the backend cannot tell)"),
-        O("adopted", .bool, "true when a restore started earlier (before a crash) was finished instead of a new one"),
+        O("adopted", .bool, "true when a restore of the same point dr started earlier (a crash, a re-run) was finished instead of a new one"),
+        O("failover_to", .string, "what a failover step's `to` takes to send clients here: the endpoint host (rds) or the server's name (postgres)"),
     ]
     static let restoreCommon: [P] = [
         .target(), .value("as", .string, required: true, "the new server's name (rds: instance id)"),
         .value("instance_class", .string, "rds: instance class (default: the source's)"),
+        .value("subnet_group", .string, "rds: DB subnet group (default: the source's)"),
+        .value("security_groups", .string, "rds: VPC security group ids, comma-separated (default: the source's)"),
+        .value("parameter_group", .string, "rds: DB parameter group (default: the source's)"),
+        .value("port", .int, "rds: the port (default: the source's)"),
+        .value("multi_az", .bool, "rds: Multi-AZ or not (default: the source's)"),
+        .value("kms_key_id", .string, "rds, Aurora clusters: the restored cluster's KMS key (instances keep the snapshot's)"),
     ]
 
     public static let restorePointInTime = ProcedureSpec(
         name: "restore.point-in-time", summary: "restore the target to a point in time into a new server or instance",
-        parameters: restoreCommon + [.value("time", .string, required: true, "an RFC 3339 time inside the restorable window, or latest")],
+        parameters: restoreCommon + [.value("time", .string, required: true, "an RFC 3339 time inside the restorable window, or latest"),
+                                     .value("from_dr", .bool, "postgres: restore from the DR repository (dr_repository)")],
         outputs: restoreOutputs, mutates: true, phase: "restore")
 
     public static let restoreSnapshot = ProcedureSpec(
@@ -64,14 +72,15 @@ public enum StandardProcedures {
         outputs: restoreOutputs, mutates: true, phase: "restore")
 
     public static let failover = ProcedureSpec(
-        name: "failover", summary: "repoint clients: a Route 53 record (zone + record) or a postgres target's service-file entry",
-        parameters: [.value("to", .string, required: true, "the new endpoint host (Route 53), or the restored server's name (postgres)"),
-                     .value("zone", .string, "Route 53: the hosted zone"),
-                     .value("record", .string, "Route 53: the record; postgres: the service entry (default: the target's)"),
-                     .value("ttl", .int, "Route 53: record TTL in seconds"),
-                     .target(required: false, "postgres: the target whose service file to rewrite")],
+        name: "failover", summary: "repoint clients at a restore: a target's failover entry (rds: its Route 53 record; postgres: its service-file entry), or a Route 53 record of no target",
+        parameters: [.value("to", .string, required: true, "where clients go: a restore step's `failover_to` (rds: a host; postgres: a restored server's name)"),
+                     .target(required: false, "the target whose failover entry to change"),
+                     .value("zone", .string, "Route 53: the hosted zone (default: the target's dns.zone)"),
+                     .value("record", .string, "Route 53: the record (default: the target's dns.record); postgres: the service entry (default: the target's)"),
+                     .value("ttl", .int, "Route 53: record TTL in seconds")],
         outputs: [O("entry", .string, "the record or service entry changed"), O("now", .string, "what it points at now"),
-                  O("previous", .string, "what it pointed at before (empty if it is new), to undo the change")],
+                  O("previous", .string, "what it pointed at before (empty if it is new), to undo the change"),
+                  O("changed", .bool, "false when it already pointed there (nothing was written)")],
         mutates: true, phase: "failover")
 
     public static let verify = ProcedureSpec(
@@ -90,7 +99,8 @@ public enum StandardProcedures {
     public static let teardown = ProcedureSpec(
         name: "teardown", summary: "delete a restored server or instance dr made (only ones it marked or tagged)",
         parameters: [.value("instance", .string, required: true, "the restored server's name or instance id"),
-                     .target(required: true, "the target it was restored from")],
+                     .target(required: true, "the target it was restored from"),
+                     .value("region", .string, "rds: its region (default: whichever of the target's region and dr_region holds it)")],
         outputs: [O("deleted", .bool, "whether anything was deleted (false when it was already gone)")],
         mutates: true, phase: "teardown")
 

@@ -1,91 +1,51 @@
 import DRCore
-import DRPostgres
 import DRProcedures
-import Foundation
 import DRRunbookEngine
+import Foundation
 
 /// `restore.point-in-time` and `restore.snapshot`: a new server (postgres) or instance (RDS)
-/// named `as`. The plan reads the restorable window and the snapshots, and refuses a time outside
-/// the window before anything runs. A re-entered step adopts the restore it had started (the
-/// backends find it by its name and dr's marker or tags) and waits for it instead of starting another.
+/// named `as`. Plan and run build the same request and the backend answers both from one
+/// decision: the window and the name are checked before anything runs, and a restore of the
+/// same point dr started earlier (a re-entered step, a re-run) is finished instead of repeated.
 struct RestoreProcedure: ProcedureExecutor {
     enum Mode { case pointInTime, snapshot }
     var mode: Mode
     var providers: TargetProviders
 
-    func plan(_ call: ResolvedCall) async throws -> [PlannedAction] {
-        let target = try providers.target(call)
-        let provider = try providers.makeProvider(target, providers.logger)
-        let calls = BackendCalls.of(target)
-        let name = call.string("as") ?? call.pending["as"].map { "(at run time: \($0))" } ?? "?"
-        let status = try await provider.status()
-        var actions = [PlannedAction("read \(target.name)'s restorable window and snapshots", call: calls.statusRead, mutates: false)]
-        switch mode {
-        case .pointInTime:
-            let what: String
-            if call.pending["time"] != nil {
-                what = "the time known at run time (\(call.pending["time"]!)); window now: \(status.restorableWindow?.description ?? "nothing restorable")"
-            } else {
-                switch try Self.point(call) {
-                case .pointInTime(let time):
-                    try Self.check(time, in: status.restorableWindow, target: target, stepID: call.stepID)
-                    what = RFC3339.format(time, fractional: true)
-                default:
-                    guard let window = status.restorableWindow else { throw Self.nothingRestorable(target, stepID: call.stepID) }
-                    what = "the latest restorable time (now \(RFC3339.format(window.latest, fractional: true)))"
-                }
-            }
-            actions.append(PlannedAction("restore \(target.name) to \(what) as \(name)", call: calls.restorePointInTime, mutates: true))
-        case .snapshot:
-            let fromDR = call.bool("from_dr") ?? false
-            let snapshots = fromDR ? status.drSnapshots : status.snapshots
-            let requested = call.string("snapshot") ?? call.pending["snapshot"].map { "(at run time: \($0))" } ?? "latest"
-            var chosen = requested
-            if requested == "latest" {
-                guard let newest = snapshots.max(by: { $0.createdAt < $1.createdAt }) else {
-                    throw DRError.badInput("Step '\(call.stepID)': target \(target.name) has no snapshot\(fromDR ? " in its DR copy" : "") to restore from. Nothing was changed.")
-                }
-                chosen = "\(newest.id) (the newest\(fromDR ? " DR copy" : ""), taken \(RFC3339.format(newest.createdAt)))"
-            } else if call.pending["snapshot"] == nil, !snapshots.contains(where: { $0.id == requested }) {
-                throw DRError.badInput("Step '\(call.stepID)': target \(target.name) has no snapshot \(requested)\(fromDR ? " in its DR copy" : ""). `dr status \(target.name)` lists them. Nothing was changed.")
-            }
-            let region = call.string("region").map { " in \($0)" } ?? (fromDR ? " in \(CopyProcedure.destination(target, call))" : "")
-            actions.append(PlannedAction("restore snapshot \(chosen)\(region) as \(name)", call: calls.restoreSnapshot, mutates: true))
+    /// The request a step's parameters make; the same for its plan and its run.
+    func request(_ call: ResolvedCall) throws -> RestoreRequest {
+        guard let name = call.string("as") else {
+            throw DRError(.invalidParameter, "a restore needs `as`, the new server's name.")
         }
-        actions.append(PlannedAction("wait until \(name) is available", call: calls.waitRestored, mutates: false))
-        if let newName = call.string("as") {
-            try await checkNameFree(newName, call: call, target: target, provider: provider)
-            actions.insert(PlannedAction("check that the name \(newName) is free", call: calls.nameCheck, mutates: false), at: 1)
-        }
-        return actions
+        let point: RestorePoint = mode == .snapshot ? .snapshot(call.nonEmpty("snapshot") ?? "latest") : try Self.point(call)
+        return RestoreRequest(point: point, name: name, fromDR: call.bool("from_dr") ?? false, region: call.nonEmpty("region"),
+                              rds: try Self.overrides(call))
     }
 
-    /// The plan is for a new run (`--plan` cannot be combined with `--resume`), so a taken name
-    /// is refused here; a re-entered step of a resumed run adopts its own restore in `run`.
-    func checkNameFree(_ name: String, call: ResolvedCall, target: Target, provider: RecoveryProvider) async throws {
-        var options: [String: String] = [:]
-        options["region"] = call.string("region")
-        let request = RestoreRequest(point: mode == .snapshot ? .snapshot(call.string("snapshot") ?? "latest") : .latestRestorable,
-                                     name: name, fromDR: call.bool("from_dr") ?? false, options: options)
-        guard let holder = try await provider.nameInUse(request) else { return }
-        throw DRError.badInput("Step '\(call.stepID)': the name \(name) (`as`) is already taken by \(holder). Give the step another `as`, or, if it is a leftover restore of \(target.name) by dr, remove it first with `dr teardown`. Nothing was changed.")
+    func plan(_ call: ResolvedCall) async throws -> PlanOutcome {
+        try await call.worded {
+            let provider = try providers.provider(call)
+            guard call.pending["as"] == nil, call.pending["time"] == nil, call.pending["snapshot"] == nil else {
+                let known = call.pending.keys.sorted().map { "`\($0)`" }.joined(separator: ", ")
+                return PlanOutcome([.change("restore \(provider.target.name) (\(known) known at run time)", call: nil)])
+            }
+            let request = try request(call)
+            let plan = try await provider.plan(.restore(request))
+            var outputs: [String: Value] = ["instance_id": .string(request.name)]
+            if let snapshot = plan.snapshot { outputs["snapshot_id"] = .string(snapshot) }
+            return PlanOutcome(plan.actions, outputs: outputs)
+        }
     }
 
     func run(_ call: ResolvedCall, context: StepContext) async throws -> [String: Value] {
-        let target = try providers.target(call)
-        guard let name = call.string("as") else { throw DRError.badInput("Step '\(call.stepID)': a restore needs `as`, the new server's name.") }
-        let point: RestorePoint = mode == .snapshot ? .snapshot(call.string("snapshot") ?? "latest") : try Self.point(call)
-        var options: [String: String] = [:]
-        options["instance-class"] = call.string("instance_class")
-        options["region"] = call.string("region")
-        let request = RestoreRequest(point: point, name: name, fromDR: call.bool("from_dr") ?? false, options: options,
-                                     adoptExisting: context.isReentry || context.attempt > 1)
-        let result = try await providers.makeProvider(target, providers.logger).restore(request)
-        let endpoint = Endpoint(result.endpoint, target: target)
-        return ["instance_id": .string(result.name), "endpoint_host": .string(endpoint.host), "endpoint_port": .int(endpoint.port),
-                "conninfo": .string(endpoint.conninfo), "snapshot_id": .string(result.snapshot),
-                "restored_to": .string((result.recoveredTo ?? result.requestedTime).map { RFC3339.format($0, fractional: true) } ?? ""),
-                "adopted": .bool(result.details["adopted_existing"] == "true")]
+        try await call.worded {
+            let result = try await providers.provider(call).restore(try request(call))
+            return ["instance_id": .string(result.name), "endpoint_host": .string(result.endpoint?.host ?? ""),
+                    "endpoint_port": .int(result.endpoint?.port ?? 0), "conninfo": .string(result.conninfo),
+                    "snapshot_id": .string(result.snapshot),
+                    "restored_to": .string((result.recoveredTo ?? result.requestedTime).map { RFC3339.format($0, fractional: true) } ?? ""),
+                    "adopted": .bool(result.adopted), "failover_to": .string(result.failoverTo)]
+        }
     }
 
     /// `time`: an RFC 3339 time, or `latest` for the latest restorable time.
@@ -93,46 +53,20 @@ struct RestoreProcedure: ProcedureExecutor {
         let text = call.string("time") ?? ""
         if text == "latest" { return .latestRestorable }
         guard let time = RFC3339.parse(text) else {
-            throw DRError.badInput("Step '\(call.stepID)': time '\(text)' is neither an RFC 3339 time (2026-11-20T12:00:00Z) nor `latest`. Nothing was changed.")
+            throw DRError(.invalidParameter, "time '\(text)' is neither an RFC 3339 time (2026-11-20T12:00:00Z) nor `latest`. Nothing was changed.")
         }
         return .pointInTime(time)
     }
 
-    static func check(_ time: Date, in window: TimeWindow?, target: Target, stepID: String) throws {
-        guard let window else { throw nothingRestorable(target, stepID: stepID) }
-        guard window.contains(time) else {
-            throw DRError.badInput("Step '\(stepID)': \(RFC3339.format(time, fractional: true)) is outside the restorable window of \(target.name): \(window). Choose a time inside it. Nothing was changed.")
+    /// The RDS overrides a step may give (every one the CLI has).
+    static func overrides(_ call: ResolvedCall) throws -> RDSRestoreOverrides {
+        var o = RDSRestoreOverrides(instanceClass: call.nonEmpty("instance_class"), subnetGroup: call.nonEmpty("subnet_group"),
+                                    parameterGroup: call.nonEmpty("parameter_group"), port: call.int("port"),
+                                    multiAZ: call.bool("multi_az"), kmsKeyID: call.nonEmpty("kms_key_id"))
+        if let groups = call.nonEmpty("security_groups") {
+            o.securityGroups = groups.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
-    }
-
-    static func nothingRestorable(_ target: Target, stepID: String) -> DRError {
-        .badInput("Step '\(stepID)': target \(target.name) has nothing restorable yet (no snapshot with the logs after it). Take a snapshot first. Nothing was changed.")
-    }
-}
-
-/// A restored server's address: postgres gives a conninfo, RDS `host:port`. Its conninfo never holds a password.
-struct Endpoint {
-    var host: String
-    var port: Int
-    var conninfo: String
-
-    init(_ endpoint: String, target: Target) {
-        if let pairs = Conninfo.parse(endpoint), endpoint.contains("=") {
-            host = pairs.last { $0.key == "host" }?.value ?? ""
-            port = pairs.last { $0.key == "port" }.flatMap { Int($0.value) } ?? 5432
-            conninfo = Conninfo.replacing(endpoint, with: [], dropping: ["password"]) ?? endpoint
-            return
-        }
-        let parts = endpoint.split(separator: ":", maxSplits: 1).map(String.init)
-        host = parts.first ?? ""
-        port = parts.count > 1 ? Int(parts[1]) ?? 5432 : 5432
-        // The user and database from the target's `database.conninfo`, when it has one; never its password.
-        var base = "host=\(Conninfo.quote(host)) port=\(port)"
-        if case .conninfo(let known)? = target.rdsSettings?.database {
-            base = Conninfo.replacing(known, with: [("host", host), ("port", String(port))],
-                                      dropping: ["password", "hostaddr", "service"]) ?? base
-        }
-        conninfo = base
+        return o
     }
 }
 
@@ -141,17 +75,24 @@ struct Endpoint {
 struct TeardownProcedure: ProcedureExecutor {
     var providers: TargetProviders
 
-    func plan(_ call: ResolvedCall) async throws -> [PlannedAction] {
-        let target = try providers.target(call)
-        let name = call.string("instance") ?? call.pending["instance"].map { "(at run time: \($0))" } ?? "?"
-        return [PlannedAction("delete \(name), restored from \(target.name), if dr made it (no final snapshot)",
-                              call: BackendCalls.of(target).teardown, mutates: true)]
+    func plan(_ call: ResolvedCall) async throws -> PlanOutcome {
+        try await call.worded {
+            let provider = try providers.provider(call)
+            // A name known only at run time is planned as the restore an earlier step makes.
+            let name = call.string("instance") ?? "(at run time: \(call.pending["instance"] ?? "?"))"
+            let request = TeardownRequest(name: name, region: call.nonEmpty("region"),
+                                          upcoming: call.string("instance") == nil || call.predicted.contains("instance")
+                                              || call.isPlanned(output: "instance_id", .string(name)))
+            return PlanOutcome(try await provider.plan(.teardown(request)).actions)
+        }
     }
 
     func run(_ call: ResolvedCall, context: StepContext) async throws -> [String: Value] {
-        guard let name = call.string("instance") else { throw DRError.badInput("Step '\(call.stepID)': teardown needs `instance`.") }
-        let result = try await providers.provider(call).teardown(TeardownRequest(name: name))
-        return ["deleted": .bool(result.removed)]
+        try await call.worded {
+            guard let name = call.string("instance") else { throw DRError(.invalidParameter, "teardown needs `instance`.") }
+            let result = try await providers.provider(call).teardown(TeardownRequest(name: name, region: call.nonEmpty("region")))
+            return ["deleted": .bool(result.removed)]
+        }
     }
 }
 
@@ -159,19 +100,21 @@ struct TeardownProcedure: ProcedureExecutor {
 struct StatusProcedure: ProcedureExecutor {
     var providers: TargetProviders
 
-    func plan(_ call: ResolvedCall) async throws -> [PlannedAction] {
-        let target = try providers.target(call)
-        return [PlannedAction("read \(target.name)'s state, snapshots and restorable window", call: BackendCalls.of(target).statusRead, mutates: false)]
+    func plan(_ call: ResolvedCall) async throws -> PlanOutcome {
+        try await call.worded {
+            let target = try providers.target(call)
+            return PlanOutcome([.read("read \(target.name)'s state, snapshots and restorable window")])
+        }
     }
 
     func run(_ call: ResolvedCall, context: StepContext) async throws -> [String: Value] {
-        let status = try await providers.provider(call).status()
-        let newest = status.snapshots.max { $0.createdAt < $1.createdAt }
-        return ["provider": .string(status.provider),
-                "state": .string(status.details["state"] ?? (status.warnings.isEmpty ? "ok" : "warnings")),
-                "latest_snapshot": .string(newest?.id ?? ""),
-                "restorable": .bool(status.restorableWindow != nil),
-                "latest_restorable_time": .string(status.restorableWindow.map { RFC3339.format($0.latest, fractional: true) } ?? ""),
-                "warnings": .int(status.warnings.count)]
+        try await call.worded {
+            let status = try await providers.provider(call).status()
+            return ["provider": .string(status.provider), "state": .string(status.state),
+                    "latest_snapshot": .string(status.newestSnapshot?.id ?? ""),
+                    "restorable": .bool(status.restorableWindow != nil),
+                    "latest_restorable_time": .string(status.restorableWindow.map { RFC3339.format($0.latest, fractional: true) } ?? ""),
+                    "warnings": .int(status.warnings.count)]
+        }
     }
 }

@@ -1,30 +1,30 @@
-import DRAWS
 import DRCore
 import DRProcedures
+import DRRunbookEngine
 import Foundation
 import Logging
-import DRRunbookEngine
 
-/// Where the procedure executors get targets and their backends: the real targets config
+/// Where the procedure executors get targets and their backends: the targets config
 /// (`--config`, `DR_CONFIG`, `./dr.yml`) and `Providers`, which picks the backend from the
-/// target's `provider:`. Executors only ever talk to `RecoveryProvider`.
+/// target's `provider:`. One `ProviderContext` (wait settings, progress, the AWS session) serves
+/// every step of a run. Executors only ever talk to `RecoveryProvider`.
 public struct TargetProviders: Sendable {
     /// Nil when no config file was given or found; a step naming a target then fails as bad input.
     public var config: TargetsConfig?
-    public var logger: Logger
-    /// Makes a target's backend (tests may inject an AWS session through it).
-    public var makeProvider: @Sendable (Target, Logger) throws -> RecoveryProvider
-    /// The AWS session for Route 53 failover, which belongs to no target.
-    public var makeSession: @Sendable (Logger) throws -> RDSSession
+    public var context: ProviderContext
+    /// Makes a target's backend (tests may stand one in).
+    public var makeProvider: @Sendable (Target, ProviderContext) throws -> RecoveryProvider
 
-    public init(config: TargetsConfig?, logger: Logger = Logger(label: "dr"),
-                makeProvider: @escaping @Sendable (Target, Logger) throws -> RecoveryProvider = { try Providers.make(for: $0, logger: $1) },
-                makeSession: @escaping @Sendable (Logger) throws -> RDSSession = { try RDSSession.standard(logger: $0) }) {
+    public init(config: TargetsConfig?, context: ProviderContext = ProviderContext(),
+                makeProvider: @escaping @Sendable (Target, ProviderContext) throws -> RecoveryProvider = { try Providers.make(for: $0, context: $1) }) {
         self.config = config
-        self.logger = logger
+        var context = context
+        context.config = config
+        self.context = context
         self.makeProvider = makeProvider
-        self.makeSession = makeSession
     }
+
+    public var logger: Logger { context.logger }
 
     /// The config at `--config`, else `DR_CONFIG`, else `./dr.yml` when it exists; nil when there is none.
     public static func loadConfig(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> TargetsConfig? {
@@ -37,17 +37,20 @@ public struct TargetProviders: Sendable {
     /// The target a step's `parameter` names.
     public func target(_ call: ResolvedCall, parameter: String = "target") throws -> Target {
         guard let name = call.string(parameter) else {
-            throw DRError.badInput("Step '\(call.stepID)': \(call.procedure) needs `\(parameter)` (a target named in dr.yml).")
+            throw DRError(.invalidParameter, "Step '\(call.stepID)': \(call.procedure) needs `\(parameter)` (a target named in dr.yml).")
         }
         guard let config else {
-            throw DRError.badInput("Step '\(call.stepID)' acts on target \"\(name)\", but there is no targets config: pass --config FILE, set DR_CONFIG, or put a dr.yml in the working directory. Nothing was changed.")
+            throw DRError(.invalidConfig, "Step '\(call.stepID)' acts on target \"\(name)\", but there is no targets config: pass --config FILE, set DR_CONFIG, or put a dr.yml in the working directory. Nothing was changed.")
         }
         return try config.target(named: name)
     }
 
+    /// The backend of `target`.
+    public func provider(for target: Target) throws -> RecoveryProvider { try makeProvider(target, context) }
+
     /// The backend of the target a step names.
     public func provider(_ call: ResolvedCall, parameter: String = "target") throws -> RecoveryProvider {
-        try makeProvider(target(call, parameter: parameter), logger)
+        try provider(for: target(call, parameter: parameter))
     }
 
     /// What `targets.NAME.FIELD` reads in expressions: each target's name, provider and flat settings (secrets masked).
@@ -63,62 +66,30 @@ public struct TargetProviders: Sendable {
     }
 }
 
-/// How the plan names each backend's calls, so an on-call engineer sees what will be touched.
-struct BackendCalls {
-    var snapshot: String
-    var deleteSnapshot: String
-    var copy: String
-    var restorePointInTime: String
-    var restoreSnapshot: String
-    var waitRestored: String
-    var teardown: String
-    var statusRead: String
-    var nameCheck: String
-
-    static func of(_ target: Target) -> BackendCalls {
-        switch target.provider {
-        case .rds(let s):
-            let cluster: Bool = { if case .cluster = s.resource { return true }; return false }()
-            return BackendCalls(
-                snapshot: cluster ? "rds:CreateDBClusterSnapshot" : "rds:CreateDBSnapshot",
-                deleteSnapshot: cluster ? "rds:DeleteDBClusterSnapshot" : "rds:DeleteDBSnapshot",
-                copy: cluster ? "rds:CopyDBClusterSnapshot" : "rds:CopyDBSnapshot",
-                restorePointInTime: cluster ? "rds:RestoreDBClusterToPointInTime" : "rds:RestoreDBInstanceToPointInTime",
-                restoreSnapshot: cluster ? "rds:RestoreDBClusterFromSnapshot" : "rds:RestoreDBInstanceFromDBSnapshot",
-                waitRestored: cluster ? "rds:DescribeDBClusters" : "rds:DescribeDBInstances",
-                teardown: "rds:DeleteDBInstance",
-                statusRead: "rds:DescribeDBInstances, rds:DescribeDBSnapshots",
-                nameCheck: cluster ? "rds:DescribeDBClusters, rds:DescribeDBInstances" : "rds:DescribeDBInstances")
-        case .postgres:
-            return BackendCalls(
-                snapshot: "pg_backup_start/pg_backup_stop + file copy into the repository",
-                deleteSnapshot: "remove backup folder (and WAL no kept backup needs)",
-                copy: "copy backups and WAL to dr_repository, checksummed",
-                restorePointInTime: "lay down base backup, replay WAL via dr wal-fetch, pg_ctl start",
-                restoreSnapshot: "lay down base backup, replay its WAL, pg_ctl start",
-                waitRestored: "connect until promoted",
-                teardown: "pg_ctl stop, remove the restored server's folder",
-                statusRead: "read the repository",
-                nameCheck: "look for the name under the restore root")
-        }
-    }
-}
-
-extension Target {
-    /// The RDS settings, for the few things only that backend has (cache group, DR region names).
-    var rdsSettings: RDSTargetSettings? { if case .rds(let s) = provider { return s }; return nil }
-    var postgresSettings: PostgresTargetSettings? { if case .postgres(let s) = provider { return s }; return nil }
-
-    /// Weekly snapshots the target's policy keeps, when it sets one.
-    var weeklyRetention: Int? { rdsSettings?.retentionWeekly ?? postgresSettings?.retentionWeekly }
-}
-
 /// The ISO week a time falls in, in UTC: weekly snapshots are one per target per ISO week.
 enum ISOWeekOf {
     static func key(_ date: Date) -> String {
         var calendar = Calendar(identifier: .iso8601)
         calendar.timeZone = TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.yearForWeekOfYear, .weekOfYear], from: date)
+        let c = calendar.dateComponents([.year, .weekOfYear, .yearForWeekOfYear], from: date)
         return String(format: "%04d-W%02d", c.yearForWeekOfYear ?? 0, c.weekOfYear ?? 0)
+    }
+}
+
+extension ResolvedCall {
+    /// A string parameter, nil when absent or empty (a runbook input left at its default "").
+    func nonEmpty(_ name: String) -> String? { string(name).flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// Words a library error in a runbook step's vocabulary: `Step 'id': …`, parameters as `` `as` ``.
+    func stepError(_ error: Error) -> Error {
+        guard let error = error as? DRError else { return error }
+        var worded = error
+        worded.text = ErrorText("Step '\(stepID)': \(error.message(in: .neutral))")
+        return worded
+    }
+
+    /// Runs `body`, wording any library error for this step.
+    func worded<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch { throw stepError(error) }
     }
 }

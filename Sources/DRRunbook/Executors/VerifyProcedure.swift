@@ -11,7 +11,7 @@ import DRRunbookEngine
 struct VerifyProcedure: ProcedureExecutor {
     var providers: TargetProviders
 
-    func plan(_ call: ResolvedCall) async throws -> [PlannedAction] {
+    func plan(_ call: ResolvedCall) async throws -> PlanOutcome {
         let reference = try self.reference(call, checkingFiles: true)
         let against: String
         switch reference {
@@ -24,7 +24,7 @@ struct VerifyProcedure: ProcedureExecutor {
         var actions = [PlannedAction("capture the restored database's schema and row counts and compare with \(against), rows \(rows)",
                                      call: "libpq: catalog queries and count(*) in one read-only snapshot", mutates: false)]
         if let file = reportFile(call) { actions.append(PlannedAction("write the verification report to \(file)", mutates: false)) }
-        return actions
+        return PlanOutcome(actions)
     }
 
     func run(_ call: ResolvedCall, context: StepContext) async throws -> [String: Value] {

@@ -12,7 +12,7 @@ public struct ExecProcedure: ProcedureExecutor {
 
     public init(processes: ProcessRunning) { self.processes = processes }
 
-    public func plan(_ call: ResolvedCall) async throws -> [PlannedAction] {
+    public func plan(_ call: ResolvedCall) async throws -> PlanOutcome {
         let command = call.string("command") ?? call.pending["command"].map { "(at run time: \($0))" } ?? ""
         return [PlannedAction("run `\(command)`", call: "exec", mutates: call.bool("mutates") ?? true)]
     }

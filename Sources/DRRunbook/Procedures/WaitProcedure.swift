@@ -18,7 +18,7 @@ public struct WaitProcedure: ProcedureExecutor {
         }
     }
 
-    public func plan(_ call: ResolvedCall) async throws -> [PlannedAction] {
+    public func plan(_ call: ResolvedCall) async throws -> PlanOutcome {
         if let pending = call.pending["duration"] ?? call.pending["until"] {
             return [PlannedAction("wait (\(pending))", mutates: false)]
         }

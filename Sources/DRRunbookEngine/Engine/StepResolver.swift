@@ -9,19 +9,25 @@ struct StepResolver {
         try resolve(step, in: scope, pendingAllowed: false)
     }
 
-    /// For a plan: parameters that read earlier steps' outputs are listed as pending.
-    func plan(_ step: Step, in scope: RunScope) throws -> ResolvedCall {
-        try resolve(step, in: PlanScope(run: scope), pendingAllowed: true)
+    /// For a plan: parameters that read earlier steps' outputs take the outputs those steps'
+    /// plans predicted, and are listed as pending where there is none.
+    func plan(_ step: Step, in scope: RunScope, predicted: [String: [String: Value]]) throws -> ResolvedCall {
+        let planScope = PlanScope(run: scope, predicted: predicted)
+        var call = try resolve(step, in: planScope, pendingAllowed: true, predictedReads: planScope.reads)
+        call.plannedOutputs = predicted
+        return call
     }
 
-    private func resolve(_ step: Step, in scope: ReferenceScope, pendingAllowed: Bool) throws -> ResolvedCall {
+    private func resolve(_ step: Step, in scope: ReferenceScope, pendingAllowed: Bool, predictedReads: PlanScope.Reads? = nil) throws -> ResolvedCall {
         let spec = catalog[step.uses]
         var call = ResolvedCall(stepID: step.id, procedure: step.uses, parameters: [:],
                                 secretParameters: spec?.secretParameters ?? [])
         for parameter in step.with {
             let type = spec?.parameter(parameter.name)?.type ?? .string
             do {
+                predictedReads?.predicted = false
                 let value = try parameter.value.evaluate(in: scope)
+                if predictedReads?.predicted == true { call.predicted.insert(parameter.name) }
                 guard let typed = value.converted(to: type) else {
                     let shown = call.secretParameters.contains(parameter.name) ? Redact.mask : "'\(value)'"
                     throw DRError.badInput("\(parameter.value.location): step '\(step.id)': '\(parameter.name)' must be a \(type)\(Validator.hint(type)); it resolved to \(shown).")

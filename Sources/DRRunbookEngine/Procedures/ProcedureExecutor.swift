@@ -12,6 +12,11 @@ public struct ResolvedCall: Sendable, Equatable {
     public var pending: [String: String]
     /// Parameter names whose values must never be shown.
     public var secretParameters: Set<String>
+    /// Planning only: parameters whose values are earlier steps' predicted outputs (what those
+    /// steps will make, which does not exist yet).
+    public var predicted: Set<String> = []
+    /// Planning only: the outputs earlier steps' plans predicted, by step id.
+    public var plannedOutputs: [String: [String: Value]] = [:]
 
     public init(stepID: String, procedure: String, parameters: [String: Value],
                 pending: [String: String] = [:], secretParameters: Set<String> = []) {
@@ -30,6 +35,12 @@ public struct ResolvedCall: Sendable, Equatable {
     public func duration(_ name: String) -> Double? { if case .duration(let d)? = parameters[name] { return d }; return nil }
 
     /// Parameters as they may be shown: secrets masked, pending ones as `(known after the run reaches them)`.
+    /// Planning only: whether an earlier step's plan predicts `value` as its output `key` (a
+    /// restore's `instance_id`): something the run will have made by the time this step runs.
+    public func isPlanned(output key: String, _ value: Value) -> Bool {
+        plannedOutputs.values.contains { $0[key] == value }
+    }
+
     public var displayParameters: [String: String] {
         var out: [String: String] = [:]
         // Any value may hold a connection string (e.g. a verify step's `db`): its password is masked too.
@@ -60,32 +71,26 @@ public struct StepContext: Sendable {
     }
 }
 
-/// One call or change a step would make, as the plan shows it.
-public struct PlannedAction: Sendable, Equatable, Codable {
-    /// What it does, in words: `create snapshot prod-db-2026-w47`.
-    public var summary: String
-    /// The API call or command behind it, when there is one: `rds:CreateDBSnapshot`.
-    public var call: String?
-    /// Whether it changes something. The plan marks these; `--plan` never makes them.
-    public var mutates: Bool
-    /// What the changed thing holds now, when the plan read it (a failover's entry); absent otherwise.
-    public var current: String?
-
-    public init(_ summary: String, call: String? = nil, mutates: Bool, current: String? = nil) {
-        self.summary = summary
-        self.call = call
-        self.mutates = mutates
-        self.current = current
+/// What a step's procedure would do, as `dr run --plan` shows it: the calls (the read-only ones
+/// it made, the mutating ones it would make), and the outputs it can already tell (a weekly
+/// snapshot's name, a restore's instance id), so later steps' plans can use them.
+public struct PlanOutcome: Sendable, Equatable, ExpressibleByArrayLiteral {
+    public var actions: [PlannedAction]
+    public var outputs: [String: Value]
+    public init(_ actions: [PlannedAction], outputs: [String: Value] = [:]) {
+        self.actions = actions
+        self.outputs = outputs
     }
+    public init(arrayLiteral actions: PlannedAction...) { self.init(actions) }
 }
 
 /// What every procedure implements to be usable from a runbook.
 ///
 /// `plan` may make read-only calls (to resolve `latest`, windows, endpoints) and must make no
-/// change. `run` does the work and returns every output its `ProcedureSpec` declares, typed as
+/// change; it lists what `run` would do from the same decision `run` takes. `run` does the work and returns every output its `ProcedureSpec` declares, typed as
 /// declared. Honour Task cancellation (Ctrl-C and step timeouts cancel the task), and make `run`
 /// idempotent: with `context.isReentry` it is called again after a crash mid-step.
 public protocol ProcedureExecutor: Sendable {
-    func plan(_ call: ResolvedCall) async throws -> [PlannedAction]
+    func plan(_ call: ResolvedCall) async throws -> PlanOutcome
     func run(_ call: ResolvedCall, context: StepContext) async throws -> [String: Value]
 }

@@ -76,14 +76,27 @@ public struct RunScope: ReferenceScope {
     }
 }
 
-/// Planning: like a run, except that earlier steps' outputs are not known yet.
+/// Planning: like a run, except that earlier steps' outputs are known only where their plans
+/// could tell them (`predicted`: a weekly snapshot's name, a restore's instance id); anything else
+/// they produce, and every step's outcome, is pending.
 struct PlanScope: ReferenceScope {
     struct Pending: Error {}
+    /// Set when an evaluation read a predicted output.
+    final class Reads: @unchecked Sendable {
+        // Used by one evaluation on one thread at a time (the planner's).
+        var predicted = false
+    }
     var run: RunScope
+    var predicted: [String: [String: Value]] = [:]
+    let reads = Reads()
 
     func value(of path: [String], offset: Int) throws -> Value {
         switch try References.classify(path, offset: offset) {
-        case .stepOutput, .stepOutcome: throw Pending()
+        case .stepOutput(let id, let key):
+            guard let value = predicted[id]?[key] else { throw Pending() }
+            reads.predicted = true
+            return value
+        case .stepOutcome: throw Pending()
         default: return try run.value(of: path, offset: offset)
         }
     }

@@ -2,10 +2,11 @@ import DRAWS
 import DRCore
 import Foundation
 
-/// How the RDS procedures wait: one deadline per kind of operation (`--timeout` overrides it),
-/// polls that start 5 s apart and back off to a minute (the DRAWS waiters), failure states
-/// that end a wait at once (exit 3), and a timeout that says what it waited for and what it
-/// last saw (exit 4). `--no-wait` returns as soon as AWS has accepted the request.
+/// How the procedures wait: one deadline per kind of operation (`--timeout` overrides it), and
+/// where progress goes. On AWS, polls start 5 s apart and back off to a minute (the DRAWS
+/// waiters), failure states end a wait at once (exit 3), and a timeout says what it waited for
+/// and what it last saw (exit 4); `--no-wait` returns as soon as AWS has accepted the request.
+/// A self-hosted restore waits for its server to recover and promote under the same deadline.
 public struct WaitSettings: Sendable {
     public enum Operation: String, Sendable {
         case snapshot, copy, restore, delete, dns, cacheSnapshot

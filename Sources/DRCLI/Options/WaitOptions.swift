@@ -6,7 +6,7 @@ import Foundation
 
 /// `--no-wait` and `--timeout` for commands that wait on AWS (and the self-hosted restore).
 struct WaitOptions: ParsableArguments {
-    @Flag(name: .customLong("no-wait"), help: "Return once the request is accepted instead of waiting for it to finish (rds).")
+    @Flag(name: .customLong("no-wait"), help: "rds: return once the request is accepted instead of waiting for it to finish.")
     var noWait = false
 
     @Option(help: "Seconds to wait before giving up (exit 4); default per operation (e.g. restore 4 h, DNS 10 min).")
@@ -16,24 +16,12 @@ struct WaitOptions: ParsableArguments {
         if let timeout, timeout <= 0 { throw ValidationError("--timeout must be a positive number of seconds.") }
     }
 
-    /// The RDS wait settings, reporting progress on stderr: one updating line on a terminal,
-    /// plain log lines otherwise.
+    /// The wait settings every backend gets, reporting progress on stderr: one updating line on
+    /// a terminal, plain log lines otherwise.
     var settings: WaitSettings {
         WaitSettings(timeout: timeout, noWait: noWait, progress: WaitProgressReporter.report)
     }
 
-    /// Applies these options to whichever backend `provider` is.
-    func apply(to provider: RecoveryProvider) -> RecoveryProvider {
-        if var rds = provider as? RDSProvider {
-            rds.wait = settings
-            return rds
-        }
-        if let timeout, var selfHosted = provider as? SelfHostedProvider {
-            selfHosted.restoreTimeout = timeout
-            return selfHosted
-        }
-        return provider
-    }
 }
 
 /// Progress of long waits on stderr (DESIGN.md, "Output"): on a terminal one line that updates
