@@ -1,31 +1,103 @@
 import ArgumentParser
 import DRCore
 import DRProcedures
+import DRRunbook
+import Foundation
 
-/// `dr status TARGET`.
+/// `dr status TARGET`, `dr status --all`, and `--output prometheus` (for alerts: one textfile
+/// for node_exporter's textfile collector, replaced atomically with `--textfile`).
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Snapshots and their ages, the restorable window and the current data-loss exposure.")
+        abstract: "Snapshots and their ages, the restorable window and the current data-loss exposure.",
+        discussion: """
+        --output prometheus prints the figures alerts need (dr_snapshot_newest_age_seconds, \
+        dr_dr_copy_newest_age_seconds, dr_restorable_window_{start,end}_timestamp_seconds, \
+        dr_data_loss_exposure_seconds, dr_wal_archive_lag_seconds, dr_cache_snapshot_newest_age_seconds, \
+        dr_drill_history_last_success_timestamp_seconds, dr_drill_max_age_seconds, dr_status_up), \
+        labelled by target; with --textfile FILE they replace FILE atomically (for node_exporter's \
+        textfile collector). A target that cannot be read gets dr_status_up 0, and the command exits \
+        with that error's code after writing the rest.
+        """)
 
-    @Argument(help: "The target's name in dr.yml.") var target: String
-    @OptionGroup var options: TargetCommandOptions
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, prometheus }
+
+    @Argument(help: "The target's name in dr.yml.") var target: String?
+    @Flag(name: .long, help: "Every target in the config.") var all = false
+    @Option(name: .long, help: "text, json or prometheus.") var output: Format = .text
+    @Option(name: .long, help: "With --output prometheus: write to this file atomically (e.g. /var/lib/node_exporter/textfile/dr_status.prom) instead of stdout.") var textfile: String?
+    @Option(name: .customLong("history-dir"), help: "The drill history, for the last drill success (default: STATE/drills).") var historyDir: String?
+    @Option(name: .long, help: "The targets config file (default: $DR_CONFIG, else ./dr.yml).") var config: String?
+    @OptionGroup var stateOptions: StateOptions
+
+    func validate() throws {
+        if (target == nil) == !all { throw ValidationError("Give a TARGET or --all (not both).") }
+        if textfile != nil && output != .prometheus { throw ValidationError("--textfile is for --output prometheus.") }
+        if let textfile, !textfile.hasSuffix(".prom") {
+            throw ValidationError("--textfile \(textfile) must end in .prom: node_exporter's textfile collector reads only such files.")
+        }
+    }
 
     func run() async throws {
-        let s = try await options.provider(target).status()
-        try options.emit(s) {
-            var lines = ["\(s.target) (provider \(s.provider)), checked \(Human.time(s.checkedAt))"]
-            lines.append("snapshots: \(s.snapshots.count)")
-            for b in s.snapshots { lines.append("  \(b.id)  \(b.kind)  \(Human.time(b.createdAt))  age \(DurationText.format(b.ageSeconds))  \(Human.bytes(b.sizeBytes))") }
-            if !s.drSnapshots.isEmpty {
-                lines.append("DR copies: \(s.drSnapshots.count)")
-                for b in s.drSnapshots { lines.append("  \(b.id)  age \(DurationText.format(b.ageSeconds))") }
-            }
-            lines.append("restorable window: \(s.restorableWindow.map(\.description) ?? "none")")
-            lines.append("data-loss exposure: \(s.exposureSeconds.map(DurationText.format) ?? "unknown")")
-            for (k, v) in s.details.sorted(by: { $0.key < $1.key }) where !v.isEmpty { lines.append("\(k): \(v)") }
-            for w in s.warnings { lines.append("warning: \(w)") }
-            return lines.joined(separator: "\n")
+        let config = try ConfigLoader.load(explicit: config)
+        let targets = try target.map { [try config.target(named: $0)] } ?? config.targets
+        if targets.isEmpty { throw DRError.badInput("\(config.file) names no targets; there is nothing to report.") }
+        if output == .prometheus { return try await prometheus(targets) }
+        var statuses: [TargetStatus] = []
+        for target in targets {
+            statuses.append(try await Providers.make(for: target, logger: ProgressLog.logger()).status())
         }
+        WaitProgressReporter.finish()
+        if output == .json {
+            let value: Data = all ? try JSONOutput.encoder.encode(["targets": statuses]) : try JSONOutput.encoder.encode(statuses[0])
+            Terminal.writeStdout(String(decoding: value, as: UTF8.self) + "\n")
+        } else {
+            Terminal.writeStdout(statuses.map(Self.text).joined(separator: "\n\n") + "\n")
+        }
+    }
+
+    /// Every target's figures; a target that fails is reported and marked down, the others still written.
+    private func prometheus(_ targets: [Target]) async throws {
+        let history = DrillHistory(directory: historyDir.map(DrillRunCommand.absolute) ?? stateOptions.state.root + "/drills")
+        var outcomes: [StatusMetrics.Outcome] = []
+        var firstError: DRError?
+        for target in targets {
+            do {
+                let status = try await Providers.make(for: target, logger: ProgressLog.logger()).status()
+                outcomes.append(.read(StatusReading(status: status, target: target, lastDrillSuccess: history.lastSuccess(target.name))))
+            } catch {
+                let failure = error as? DRError ?? DRError(.problemFound, "\(error)")
+                Terminal.error("\(target.name): \(failure.message)")
+                outcomes.append(.failed(target: target.name, provider: target.providerName))
+                firstError = firstError ?? DRError(failure.category, "")
+            }
+        }
+        let text = StatusMetrics.text(outcomes)
+        if let textfile {
+            let path = DrillRunCommand.absolute(textfile)
+            do {
+                try FileOps.writeAtomically(Data(text.utf8), to: path)
+            } catch {
+                throw DRError(.storage, "Cannot write the metrics to \(path) (\(error)). Check that its folder exists and this user may write it.")
+            }
+        } else {
+            Terminal.writeStdout(text)
+        }
+        if let firstError { throw firstError }
+    }
+
+    static func text(_ s: TargetStatus) -> String {
+        var lines = ["\(s.target) (provider \(s.provider)), checked \(Human.time(s.checkedAt))"]
+        lines.append("snapshots: \(s.snapshots.count)")
+        for b in s.snapshots { lines.append("  \(b.id)  \(b.kind)  \(Human.time(b.createdAt))  age \(DurationText.format(b.ageSeconds))  \(Human.bytes(b.sizeBytes))") }
+        if !s.drSnapshots.isEmpty {
+            lines.append("DR copies: \(s.drSnapshots.count)")
+            for b in s.drSnapshots { lines.append("  \(b.id)  age \(DurationText.format(b.ageSeconds))") }
+        }
+        lines.append("restorable window: \(s.restorableWindow.map(\.description) ?? "none")")
+        lines.append("data-loss exposure: \(s.exposureSeconds.map(DurationText.format) ?? "unknown")")
+        for (k, v) in s.details.sorted(by: { $0.key < $1.key }) where !v.isEmpty { lines.append("\(k): \(v)") }
+        for w in s.warnings { lines.append("warning: \(w)") }
+        return lines.joined(separator: "\n")
     }
 }

@@ -68,6 +68,7 @@ struct RDSStatusReport {
                 if let created = newest.createTime {
                     let age = now.timeIntervalSince(created)
                     details["cache_newest_snapshot_age"] = DurationText.format(age)
+                    details["cache_newest_snapshot_created_at"] = RFC3339.format(created)
                     if age > Self.cacheLimit { warnings.append("the cache's newest snapshot is \(DurationText.format(age)) old (daily snapshots expected).") }
                 }
             } else {
