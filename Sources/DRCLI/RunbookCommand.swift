@@ -39,7 +39,7 @@ struct RunbookCommand: AsyncParsableCommand {
         func run() async throws {
             let library = RunbookLibrary.standard(configFile: ConfigLoader.resolvePath(explicit: config), state: stateOptions.state)
             let entries = library.list()
-            if output == .json { return try printJSON(RunbookListing(folders: library.folders, runbooks: entries)) }
+            if output == .json { return Terminal.writeStdout(try DRJSON.string(RunbookListing(folders: library.folders, runbooks: entries))) }
             let width = entries.map(\.name.count).max() ?? 0
             var out = ""
             for e in entries {

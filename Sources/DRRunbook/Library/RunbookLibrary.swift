@@ -59,19 +59,10 @@ public struct RunbookLibrary: Sendable {
         public var name: String
         /// The file that wins, or nil for the compiled-in copy.
         public var file: String?
-        public var builtIn: Bool { file == nil }
+        public var builtIn: Bool
         /// Files of the same name further down the search order, and the compiled-in copy, that it hides.
         public var shadows: [String]
         public var description: String?
-        enum CodingKeys: String, CodingKey { case name, file, builtIn = "built_in", shadows, description }
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(name, forKey: .name)
-            try c.encode(file, forKey: .file)
-            try c.encode(builtIn, forKey: .builtIn)
-            try c.encode(shadows, forKey: .shadows)
-            try c.encodeIfPresent(description, forKey: .description)
-        }
     }
 
     static let builtInLabel = "built into dr"
@@ -149,7 +140,7 @@ public struct RunbookLibrary: Sendable {
             if builtIn != nil { found.append(Self.builtInLabel) }
             let winner = found.first.flatMap { $0 == Self.builtInLabel ? nil : $0 }
             let text = winner.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? builtIn?.text
-            return Entry(name: name, file: winner, shadows: Array(found.dropFirst()),
+            return Entry(name: name, file: winner, builtIn: winner == nil, shadows: Array(found.dropFirst()),
                          description: text.flatMap { try? RunbookParser.parse($0, file: name) }?.description)
         }
     }
