@@ -115,8 +115,11 @@ public enum DrillHistoryPage {
         }
         // Dates under every `every`-th drill, so the labels never overlap.
         let every = max(1, Int((Double(n) * 90 / plotW).rounded(.up)))
+        // Drills all on one day are told apart by their time (UTC), others by their date.
+        let oneDay = Set(entries.map { $0.endedAt.prefix(10) }).count == 1
         for (i, entry) in entries.enumerated() where i % every == 0 {
-            s += "<text x=\"\(PageParts.num(x(i)))\" y=\"\(PageParts.num(chartHeight - bottom + 16))\" text-anchor=\"middle\">\(PageParts.esc(String(entry.endedAt.prefix(10))))</text>\n"
+            let label = oneDay ? String(entry.endedAt.dropFirst(11).prefix(8)) : String(entry.endedAt.prefix(10))
+            s += "<text x=\"\(PageParts.num(x(i)))\" y=\"\(PageParts.num(chartHeight - bottom + 16))\" text-anchor=\"middle\">\(PageParts.esc(label))</text>\n"
         }
         return (s, y, x, slot)
     }

@@ -38,10 +38,10 @@ enum PageParts {
     h3{font-size:16px;margin:18px 0 6px}
     .sub{color:var(--muted);margin:0 0 16px}
     .verdict{display:inline-block;padding:6px 14px;border-radius:6px;color:#fff;font-weight:700;letter-spacing:.04em;text-transform:uppercase}
-    .verdict.passed,.badge.ok{background:var(--ok)}
-    .verdict.failed,.badge.bad{background:var(--bad)}
-    .verdict.interrupted,.badge.warn{background:var(--warn)}
-    .badge{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:13px;font-weight:600}
+    .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:13px;font-weight:600}
+    .verdict.passed,.badge.ok{background:var(--ok);color:#fff}
+    .verdict.failed,.badge.bad{background:var(--bad);color:#fff}
+    .verdict.interrupted,.badge.warn{background:var(--warn);color:#fff}
     .banner{display:flex;gap:16px;align-items:center;flex-wrap:wrap;background:var(--bg);border:1px solid var(--line);border-radius:8px;padding:14px 16px}
     .failure{color:var(--bad);font-weight:600}
     table{border-collapse:collapse;width:100%;margin:6px 0 10px}
@@ -52,8 +52,8 @@ enum PageParts {
     dl.facts dt{color:var(--muted)}
     dl.facts dd{margin:0}
     code{font:13px ui-monospace,"DejaVu Sans Mono",monospace;background:var(--bg);padding:0 3px;border-radius:3px}
-    .ok{color:var(--ok)}
-    .bad{color:var(--bad)}
+    .ok:not(.badge){color:var(--ok)}
+    .bad:not(.badge){color:var(--bad)}
     .muted{color:var(--muted)}
     svg{display:block;max-width:100%;height:auto}
     svg text{font:12px system-ui,"DejaVu Sans",sans-serif;fill:var(--ink)}
