@@ -10,7 +10,8 @@ import XCTest
 
 /// The drill page and the history page from fixed records: their content, escaping and
 /// well-formedness (an XML parser and html5lib), then rendered by headless Chromium — the DOM it
-/// built holds the verdict, the phases and every finding, and the screenshot shows the verdict.
+/// built holds the verdict, the phases and every finding, the screenshot shows the verdict, and
+/// the page prints.
 final class DrillPagesTests: XCTestCase {
     var folder: String!
 
@@ -107,6 +108,9 @@ final class DrillPagesTests: XCTestCase {
         XCTAssertEqual(shot.height, 1400)
         XCTAssertGreaterThan(shot.counts["#b3261e"] ?? 0, 500, "the red verdict is painted: \(shot.counts)")
         XCTAssertGreaterThan(shot.counts["#3b6fb6"] ?? 0, 2000, "the restore phase's bar is painted: \(shot.counts)")
+        // Printable: the whole report on two A4/Letter pages, no more.
+        let pages = try HeadlessBrowser.printToPDF(drill, to: folder + "/drill.pdf")
+        XCTAssertTrue((1...2).contains(pages), "\(pages) printed pages")
 
         let entries = try history()
         let target = Target(name: "prod-db", provider: .postgres(PostgresTargetSettings(conninfo: "host=127.0.0.1", repository: "/r")))

@@ -36,6 +36,15 @@ public enum HeadlessBrowser {
         _ = try run(["--screenshot=" + png, "--window-size=\(width),\(height)"], file: file)
     }
 
+    /// Prints the page to PDF as a user's Print would (no header or footer), returning its page count.
+    public static func printToPDF(_ file: String, to pdf: String) throws -> Int {
+        _ = try run(["--print-to-pdf=" + pdf, "--no-pdf-header-footer"], file: file)
+        let data = try Data(contentsOf: URL(fileURLWithPath: pdf))
+        guard data.starts(with: Data("%PDF-".utf8)) else { throw TestClusterError("\(pdf) is not a PDF") }
+        let text = String(decoding: data, as: UTF8.self)
+        return try NSRegularExpression(pattern: #"/Type\s*/Page[^s]"#).numberOfMatches(in: text, range: NSRange(text.startIndex..., in: text))
+    }
+
     /// Width, height and how many pixels have each of `colours` (hex `#rrggbb`, within ±6 per channel),
     /// read by a small PNG decoder (8-bit RGB or RGBA, not interlaced, as Chromium writes them).
     public static func pixels(_ png: String, colours: [String]) throws -> (width: Int, height: Int, counts: [String: Int]) {
