@@ -73,6 +73,12 @@ final class InstallAndEvidenceTests: XCTestCase {
         XCTAssertTrue(try FileManager.default.contentsOfDirectory(atPath: work + "/state/runbooks").contains { $0.hasPrefix("weekly-snapshot-") })
         try source.cluster.execute("INSERT INTO events (payload) VALUES ('after the backup')")
         try source.cluster.switchWal(waitingFor: source.repository)
+        // ... and drills with the built-in restore-drill, which runs from its copy in the state directory.
+        let builtInDrill = try run(DRBinary.path, ["drill", source.target, "--output", "json"], in: bare)
+        XCTAssertEqual(builtInDrill.status, 0, builtInDrill.stdout + builtInDrill.stderr)
+        let builtInReport = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(builtInDrill.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(builtInReport["verdict"] as? String, "passed")
+        XCTAssertTrue((builtInReport["runbook"] as? String ?? "").hasPrefix(work + "/state/runbooks/restore-drill-"), "\(builtInReport["runbook"] ?? "")")
 
         // Installed into a prefix that already holds something of its own.
         let prefix = work + "/prefix"
@@ -125,6 +131,7 @@ final class InstallAndEvidenceTests: XCTestCase {
         let historyDOM = try HeadlessBrowser.dumpDOM(historyPage)
         XCTAssertTrue(historyDOM.contains("href=\"drill-reports/drill-\(source.target)-\(drillID).html\""), historyDOM)
         XCTAssertTrue(historyDOM.contains("within policy"))
+        XCTAssertEqual(historyDOM.components(separatedBy: "<tr class=\"drill passed\">").count - 1, 2, "the built-in and the installed runbook's drills")
 
         // The status metrics: real ages and window, the drill's success, written atomically.
         let textfile = home + "/dr_status.prom"
