@@ -76,9 +76,10 @@ struct StatusCommand: AsyncParsableCommand {
         if let textfile {
             let path = DrillRunCommand.absolute(textfile)
             do {
+                try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
                 try FileOps.writeAtomically(Data(text.utf8), to: path)
             } catch {
-                throw DRError(.storage, "Cannot write the metrics to \(path) (\(error)). Check that its folder exists and this user may write it.")
+                throw DRError(.storage, "Cannot write the metrics to \(path) (\(error)). Check that this user may write its folder.")
             }
         } else {
             Terminal.writeStdout(text)
