@@ -1,7 +1,9 @@
 import ArgumentParser
 import DRCore
 import DRProcedures
+import DRDrill
 import DRRunbook
+import DRRunbookEngine
 import Foundation
 
 /// `dr status TARGET`, `dr status --all`, and `--output prometheus` (for alerts: one textfile

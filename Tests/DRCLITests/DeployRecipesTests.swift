@@ -1,5 +1,5 @@
 import DRCore
-@testable import DRRunbook
+import DRDrill
 import DRTestSupport
 import Foundation
 import XCTest

@@ -1,5 +1,6 @@
 import DRCore
 @testable import DRRunbook
+import DRRunbookEngine
 import Foundation
 import XCTest
 

@@ -1,4 +1,5 @@
 import DRCore
+import DRRunbookEngine
 import Foundation
 
 /// A runbook compiled into the binary (ShippedRunbooks.swift, generated from runbooks/*.yml).
@@ -99,10 +100,10 @@ public struct RunbookLibrary: Sendable {
     /// Parses and validates a runbook given by path or name, without writing anything.
     public func load(_ argument: String) throws -> (runbook: Runbook, label: String) {
         if !Self.isName(argument) || FileManager.default.fileExists(atPath: argument) {
-            return (try RunSession.load(argument).runbook, argument)
+            return (try RunSession.load(argument, catalog: .standard).runbook, argument)
         }
         switch try source(of: argument) {
-        case .file(let file): return (try RunSession.load(file).runbook, file)
+        case .file(let file): return (try RunSession.load(file, catalog: .standard).runbook, file)
         case .shipped(let runbook):
             let label = "\(runbook.name) (\(Self.builtInLabel))"
             let parsed = try RunbookParser.parse(runbook.text, file: "\(runbook.name).yml")

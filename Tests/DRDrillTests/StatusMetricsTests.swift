@@ -1,6 +1,8 @@
 import DRCore
 import DRProcedures
-@testable import DRRunbook
+@testable import DRDrill
+import DRRunbook
+import DRRunbookEngine
 import Foundation
 import XCTest
 
