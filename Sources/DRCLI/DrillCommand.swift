@@ -22,7 +22,7 @@ struct DrillRunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Restore drill: restore a target into a temporary server, verify it, tear it down, leave evidence.",
         discussion: """
-        Runs runbooks/restore-drill.yml (or --runbook FILE) through the runbook engine. Points: \
+        Runs the restore-drill runbook (runbooks/restore-drill.yml here or beside the config, the installed one, else the one built into dr; or --runbook) through the runbook engine. Points: \
         latest-snapshot (default for rds), latest (default for postgres: the end of the restorable window), \
         pitr:-5m, random-within:7d, or an RFC 3339 time. Evidence goes to --report-dir: a JSON report, \
         a JUnit file, a Markdown summary and Prometheus textfile metrics; each drill is appended to the \
@@ -36,7 +36,7 @@ struct DrillRunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Remove drill servers/instances left behind (by their dr:drill tag), and nothing else.") var cleanup = false
     @Option(name: .customLong("older-than"), help: "With --cleanup: only those started longer ago than this (default 6h).") var olderThan: String = "6h"
     @Option(name: .long, help: "latest-snapshot | latest | pitr:-DURATION | random-within:DURATION | RFC 3339 time.") var point: String?
-    @Option(name: .long, help: "The drill runbook (default: runbooks/restore-drill.yml, here or beside the config).") var runbook: String?
+    @Option(name: .long, help: "The drill runbook: a file, or a name as dr runbook list shows (default: restore-drill).") var runbook: String?
     @Option(name: .customLong("report-dir"), help: "Where the evidence goes (default: ./drill-reports).") var reportDir: String = "drill-reports"
     @Option(name: .customLong("history-dir"), help: "The drill history (default: STATE/drills).") var historyDir: String?
     @Option(name: .long, help: "A manifest to verify against (default: the target's drill.manifest, else the live source).") var manifest: String?
@@ -97,7 +97,7 @@ struct DrillRunCommand: AsyncParsableCommand {
         let state = stateOptions.state
         let notifier = try notify.map { DrillNotifier(url: try DrillNotifier.parseURL($0), on: Set(notifyOn.compactMap(DrillNotifier.When.init))) }
         return DrillOptions(
-            point: try point.map(DrillPoint.init(parsing:)), runbook: try Self.runbookPath(runbook, config: config),
+            point: try point.map(DrillPoint.init(parsing:)), runbook: try Self.runbookPath(runbook, config: config, state: state),
             reportDirectory: Self.absolute(reportDir), historyDirectory: historyDir.map(Self.absolute) ?? state.root + "/drills",
             state: state, manifest: manifest.map(Self.absolute), rows: rows, injectFailure: injectFailure,
             timeout: timeout.flatMap(DurationText.parse), notifier: notifier, verifyDB: verifyDB)
@@ -131,16 +131,13 @@ struct DrillRunCommand: AsyncParsableCommand {
         return results.map { $0! }
     }
 
-    /// `--runbook`, else `runbooks/restore-drill.yml` in the working directory, beside the config, or where the image installs it.
-    static func runbookPath(_ explicit: String?, config: TargetsConfig) throws -> String {
-        if let explicit { return absolute(explicit) }
-        let name = "runbooks/restore-drill.yml"
-        let configDir = URL(fileURLWithPath: config.file).deletingLastPathComponent().path
-        let candidates = [absolute(name), configDir + "/" + name, "/usr/share/dr/" + name]
-        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-            throw DRError.badInput("No drill runbook found (looked for \(candidates.joined(separator: ", "))). Pass --runbook FILE. Nothing was restored.")
-        }
-        return found
+    /// `--runbook` (a file or a name), else `restore-drill` as the runbook library resolves it:
+    /// `runbooks/restore-drill.yml` here, beside the config, or installed, else the built-in one.
+    static func runbookPath(_ explicit: String?, config: TargetsConfig, state: StateDirectory) throws -> String {
+        let library = RunbookLibrary.standard(configFile: config.file, state: state)
+        guard let explicit else { return try library.path(for: "restore-drill") }
+        return RunbookLibrary.isName(explicit) && !FileManager.default.fileExists(atPath: explicit)
+            ? try library.path(for: explicit) : absolute(explicit)
     }
 
     static func absolute(_ path: String) -> String {
@@ -151,30 +148,50 @@ struct DrillRunCommand: AsyncParsableCommand {
 /// Carries a value that is only handed from one task to another, never shared.
 struct UncheckedBox<T>: @unchecked Sendable { let value: T; init(_ value: T) { self.value = value } }
 
-/// `dr drill history TARGET`: the last drills, the last success, trends, and the policy check (exit 1 when overdue).
+enum HistoryFormats: OutputFormats { static let allowed: [OutputFormat] = [.text, .json, .html] }
+
+/// `dr drill history TARGET|--all`: the last drills, the last success, trends, and the policy
+/// check (exit 1 when overdue); `--output html` is a page with charts and links to each drill's page.
 struct DrillHistoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
-        abstract: "Show a target's drills: the last ones, the last success, trends; exit 1 when the last success is older than the policy (drill.max_age, default 7d).")
+        abstract: "Show a target's drills: the last ones, the last success, trends; exit 1 when the last success is older than the policy (drill.max_age, default 7d).",
+        discussion: "--output html writes one self-contained page (charts of recovery time by phase and of freshness over time, pass/fail marks, links to each drill's page): dr drill history --all --output html > history.html")
 
-    @Argument(help: "The target.") var target: String
+
+    @Argument(help: "The target.") var target: String?
+    @Flag(name: .long, help: "Every target in the config.") var all = false
     @Option(name: .long, help: "How many drills to list.") var last: Int = 10
     @Option(name: .customLong("history-dir"), help: "The drill history (default: STATE/drills).") var historyDir: String?
+    @Option(name: .customLong("link-base"), help: "With --output html: link drill pages as this prefix plus the page's file name (e.g. ./ or https://reports.example/dr/); default: each page's path as a file: URL.") var linkBase: String?
     @OptionGroup var configOption: ConfigOption
-    @OptionGroup var output: OutputOptions<TextOrJSON>
+    @OptionGroup var output: OutputOptions<HistoryFormats>
     @OptionGroup var stateOptions: StateOptions
 
     func validate() throws {
         if last < 1 { throw ValidationError("--last must be at least 1.") }
+        if (target == nil) == !all { throw ValidationError("Give a TARGET or --all (not both).") }
+        if linkBase != nil && output.format != .html { throw ValidationError("--link-base is for --output html.") }
     }
 
     func run() async throws {
-        let target = try configOption.load().target(named: self.target)
+        let config = try configOption.load()
+        let targets = try target.map { [try config.target(named: $0)] } ?? config.targets
         let history = DrillHistory(directory: historyDir.map(DrillRunCommand.absolute) ?? stateOptions.state.root + "/drills")
-        let summary = DrillHistorySummary(target: target, entries: history.entries(target.name), last: last, now: Date())
-        if output.format == .json { try printJSON(summary) } else { Terminal.writeStdout(summary.text) }
-        if let warning = summary.warning {
-            if output.format == .json { Terminal.error(warning) }
+        let now = Date()
+        let sections = targets.map { target in
+            let entries = history.entries(target.name)
+            return DrillHistoryPage.Section(summary: DrillHistorySummary(target: target, entries: entries, last: last, now: now), entries: entries)
+        }
+        let summaries = sections.map(\.summary)
+        switch output.format {
+        case .html: Terminal.writeStdout(DrillHistoryPage.html(sections, generatedAt: now, linkBase: linkBase))
+        case .json: if all { try printJSON(["targets": summaries]) } else { try printJSON(summaries[0]) }
+        default: Terminal.writeStdout(summaries.map(\.text).joined(separator: "\n"))
+        }
+        let warnings = summaries.compactMap(\.warning)
+        if !warnings.isEmpty {
+            if output.format != .text { warnings.forEach { Terminal.error($0) } }
             throw DRError(.problemFound, "")
         }
     }

@@ -11,7 +11,7 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run a runbook, show its plan (--plan), or resume a killed run (--resume).",
         discussion: "Ctrl-C stops the current step, runs the finally steps and exits 130. A run killed outright resumes with --resume RUN_ID (see dr runs).")
 
-    @Argument(help: "The runbook (YAML).") var file: String?
+    @Argument(help: "The runbook: a YAML file, or a name (weekly-snapshot) looked up as dr runbook list shows.") var file: String?
     @Option(name: .long, help: "An input, as name=value (repeatable).") var input: [String] = []
     @Flag(name: .long, help: "Resolve everything and print what each step would do; change nothing.") var plan = false
     @Option(name: .long, help: "Resume the run with this id.") var resume: String?
@@ -31,8 +31,9 @@ struct RunCommand: AsyncParsableCommand {
         let providers = TargetProviders(config: loaded, context: CommandContext.make(config: loaded))
         let registry = ProcedureRegistry.standard(providers: providers, clock: clock)
         let targets = providers.expressionValues
+        let library = RunbookLibrary.standard(configFile: providers.config?.file, state: stateOptions.state)
         if plan, let file {
-            let (runbook, _) = try RunSession.load(file, catalog: .standard)
+            let (runbook, _) = try library.load(file)
             let bound = try InputBinder.bind(runbook, given: inputs)
             let plan = try await RunPlan.make(runbook: runbook, inputs: bound, targets: targets, registry: registry, clock: clock)
             try output.emit(plan) { plan.text.hasSuffix("\n") ? String(plan.text.dropLast()) : plan.text }
@@ -41,7 +42,7 @@ struct RunCommand: AsyncParsableCommand {
         let session = RunSession(state: stateOptions.state, registry: registry, clock: clock, targets: targets)
         let progress: @Sendable (String) -> Void = { Terminal.info($0) }
         let prepared = try resume.map { try session.resume(runID: $0, inputs: inputs, progress: progress) }
-            ?? session.start(file: file!, inputs: inputs, progress: progress)
+            ?? session.start(file: try library.path(for: file!), inputs: inputs, progress: progress)
         let driver = prepared.driver
         Terminal.info("run \(driver.header.runID)\(resume == nil ? "" : " resumed") (journal: \(stateOptions.state.journalPath(driver.header.runID)))")
         let interrupts = InterruptHandler { driver.requestCancel() }

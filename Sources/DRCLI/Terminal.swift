@@ -44,5 +44,5 @@ public enum Terminal {
 
 /// `--output text|json|junit`.
 public enum OutputFormat: String, CaseIterable, Sendable, ExpressibleByArgument {
-    case text, json, junit
+    case text, json, junit, prometheus, html
 }

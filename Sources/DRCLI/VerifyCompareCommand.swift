@@ -52,6 +52,7 @@ struct VerifyCompareCommand: AsyncParsableCommand {
         case .text: Terminal.writeStdout(ReportRenderer.text(report, paint: Terminal.paint))
         case .json: Terminal.writeStdout(try ReportRenderer.json(report))
         case .junit: Terminal.writeStdout(ReportRenderer.junit(report))
+        case .prometheus, .html: throw ValidationError("--output \(output.rawValue) is not available for dr verify; use text, json or junit.")
         }
         if !report.passed { throw DRError(.problemFound, "") }
     }

@@ -6,7 +6,7 @@ import DRRunbook
 import DRRunbookEngine
 
 /// The files a drill leaves in `--report-dir`: the JSON report, a JUnit file, a Markdown
-/// summary and Prometheus textfile metrics (one file per target, replaced atomically so
+/// summary, a self-contained HTML page (DrillPage) and Prometheus textfile metrics (one file per target, replaced atomically so
 /// node_exporter never reads half of it).
 public struct DrillEvidence: Sendable {
     public var directory: String
@@ -29,6 +29,7 @@ public struct DrillEvidence: Sendable {
         public var json: String
         public var junit: String
         public var markdown: String
+        public var html: String
         public var metrics: String
     }
 
@@ -39,17 +40,18 @@ public struct DrillEvidence: Sendable {
 
     public func paths(for report: DrillReport) -> Written {
         let base = "\(directory)/drill-\(report.target)-\(report.drillID)"
-        return Written(json: base + ".json", junit: base + ".junit.xml", markdown: base + ".md",
+        return Written(json: base + ".json", junit: base + ".junit.xml", markdown: base + ".md", html: base + ".html",
                        metrics: "\(directory)/dr_drill_\(Self.fileSafe(report.target)).prom")
     }
 
-    /// Writes all four; `lastSuccess` is the newest passed drill of the target (this one if it passed).
+    /// Writes all five; `lastSuccess` is the newest passed drill of the target (this one if it passed).
     @discardableResult
     public func write(_ report: DrillReport, lastSuccess: Date?) throws -> Written {
         let paths = paths(for: report)
         try FileOps.writeAtomically(Data(try report.json().utf8), to: paths.json)
         try FileOps.writeAtomically(Data(Self.junit(report).utf8), to: paths.junit)
         try FileOps.writeAtomically(Data(Self.markdown(report).utf8), to: paths.markdown)
+        try FileOps.writeAtomically(Data(DrillPage.html(report).utf8), to: paths.html)
         try FileOps.writeAtomically(Data(Self.metrics(report, lastSuccess: lastSuccess).utf8), to: paths.metrics)
         return paths
     }

@@ -19,12 +19,14 @@ public struct DrillHistory: Sendable {
         public var freshnessSeconds: Double?
         public var findings: Int
         public var failure: String?
+        /// The drill's page (`drill-<target>-<id>.html`), for the history page's links; nil in older lines.
+        public var page: String?
         enum CodingKeys: String, CodingKey {
             case drillID = "drill_id", target, startedAt = "started_at", endedAt = "ended_at", verdict, point
-            case recoverySeconds = "recovery_seconds", phases, freshnessSeconds = "freshness_seconds", findings, failure
+            case recoverySeconds = "recovery_seconds", phases, freshnessSeconds = "freshness_seconds", findings, failure, page
         }
 
-        public init(_ report: DrillReport) {
+        public init(_ report: DrillReport, page: String? = nil) {
             drillID = report.drillID
             target = report.target
             startedAt = report.startedAt
@@ -36,6 +38,7 @@ public struct DrillHistory: Sendable {
             freshnessSeconds = report.freshness.seconds
             findings = report.verification.failures
             failure = report.failure
+            self.page = page
         }
 
         var ended: Date? { RFC3339.parse(endedAt) }

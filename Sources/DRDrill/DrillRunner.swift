@@ -184,13 +184,14 @@ public final class DrillRunner: @unchecked Sendable {
         }
     }
 
-    /// JSON, JUnit, Markdown, metrics, history line and notification.
+    /// JSON, JUnit, Markdown, HTML, metrics, history line and notification.
     private func leaveEvidence(_ report: inout DrillReport) throws {
         let history = DrillHistory(directory: options.historyDirectory)
         let lastSuccess = report.passed ? RFC3339.parse(report.endedAt) : history.lastSuccess(report.target)
-        try history.append(DrillHistory.Entry(report))
-        let written = try DrillEvidence(directory: options.reportDirectory).write(report, lastSuccess: lastSuccess)
-        progress("[\(report.target)] evidence: \(written.json), \(written.junit), \(written.markdown), \(written.metrics)")
+        let evidence = DrillEvidence(directory: options.reportDirectory)
+        try history.append(DrillHistory.Entry(report, page: evidence.paths(for: report).html))
+        let written = try evidence.write(report, lastSuccess: lastSuccess)
+        progress("[\(report.target)] evidence: \(written.json), \(written.junit), \(written.markdown), \(written.html), \(written.metrics)")
     }
 
     /// Sends the drill's notification, if one is configured; a failure to send is reported, not fatal.

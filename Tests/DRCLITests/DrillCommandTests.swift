@@ -155,6 +155,11 @@ final class DrillCommandTests: XCTestCase {
         let failedJUnit = try junitFiles.map { try XMLDocument(contentsOf: URL(fileURLWithPath: reports + "/" + $0)) }
             .map { try $0.nodes(forXPath: "//failure").count }
         XCTAssertEqual(failedJUnit.sorted(), [0, 1])
+        // Every drill leaves its page too; the failed one says why.
+        let pages = try FileManager.default.contentsOfDirectory(atPath: reports).filter { $0.hasSuffix(".html") }
+        XCTAssertEqual(pages.count, 2)
+        let failedPage = try pages.map { try String(contentsOfFile: reports + "/" + $0, encoding: .utf8) }.first { $0.contains("class=\"verdict failed\"") }
+        XCTAssertTrue(try XCTUnwrap(failedPage, "\(pages)").contains("injected failure (--inject-failure)"))
 
         // History: both drills, the last success, no warning within the policy; a warning (exit 1) beyond it.
         let history = try source.dr(["drill", "history", source.target, "--state-dir", state, "--output", "json"])

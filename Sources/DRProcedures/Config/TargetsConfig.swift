@@ -37,6 +37,14 @@ public struct Target: Sendable, Equatable {
         self.drill = drill
     }
 
+    /// Whether the target keeps a DR copy (rds `dr_region:`, postgres `dr_repository:`).
+    public var hasDRCopy: Bool {
+        switch provider {
+        case .rds(let s): return s.drRegion != nil
+        case .postgres(let s): return s.drRepository != nil
+        }
+    }
+
     /// The cache snapshotted with the database, when the target has one (rds `cache:`).
     public var cacheReplicationGroup: String? {
         if case .rds(let s) = provider { return s.cacheReplicationGroup }

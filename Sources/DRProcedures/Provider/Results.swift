@@ -160,6 +160,9 @@ public struct TargetStatus: Sendable, Codable, Equatable {
     public var restorableWindow: TimeWindow?
     /// Seconds of writes that would be lost if the source were lost now.
     public var exposureSeconds: Double?
+    /// When the newest change reached the backups: the newest archived WAL segment (postgres),
+    /// the latest restorable time (rds).
+    public var archivedUntil: Date?
     /// The source's state as the backend sees it (`available`, `not found`; postgres: `ok`).
     public var state: String
     public var cache: CacheStatus?

@@ -75,7 +75,7 @@ struct RDSStatusReport {
         }
         let state = details.removeValue(forKey: "state") ?? "unknown"
         return TargetStatus(target: name, provider: "rds", checkedAt: now, snapshots: snapshots, drSnapshots: drSnapshots,
-                            restorableWindow: window, exposureSeconds: exposure, state: state, cache: cacheStatus,
+                            restorableWindow: window, exposureSeconds: exposure, archivedUntil: window?.latest, state: state, cache: cacheStatus,
                             restores: try await provider.restoredResources(), display: details, warnings: warnings)
     }
 

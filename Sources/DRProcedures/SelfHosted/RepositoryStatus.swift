@@ -47,6 +47,7 @@ struct RepositoryStatus {
             target: targetName, provider: "postgres", checkedAt: now,
             snapshots: backups.map { summary($0, now) }.sorted { $0.createdAt > $1.createdAt },
             drSnapshots: drSummaries.sorted { $0.createdAt > $1.createdAt }, restorableWindow: merged.last, exposureSeconds: exposure,
+            archivedUntil: details["wal_last_archived_at"].flatMap(RFC3339.parse),
             state: warnings.isEmpty ? "ok" : "warnings", cache: nil, restores: [], display: details, warnings: warnings)
     }
 

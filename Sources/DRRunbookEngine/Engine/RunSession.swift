@@ -126,8 +126,9 @@ struct TargetFinder {
 }
 
 /// A stable digest of a runbook's text (FNV-1a, 64 bits): enough to notice that it changed.
-enum Digest {
-    static func fnv1a(_ text: String) -> String {
+/// Public for the runbook library, which names the copy of a built-in runbook by it.
+public enum Digest {
+    public static func fnv1a(_ text: String) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in text.utf8 {
             hash ^= UInt64(byte)
