@@ -59,15 +59,16 @@ public struct STSClient: Sendable {
 }
 
 /// The `RoleAssuming` seam for the credential chain, over real STS calls. The chain knows the
-/// region; `endpoint` maps it to the STS endpoint (the configuration layer's resolver).
+/// region; `endpoint` maps it to the STS endpoint and the region it signs for (the session's
+/// resolver: regional, or the legacy global endpoint signed for us-east-1).
 public struct STSRoleAssumer: RoleAssuming {
-    let endpoint: @Sendable (String) -> URL
+    let endpoint: @Sendable (String) -> ResolvedEndpoint
     let transport: any HTTPTransport
     let retry: RetryPolicy
     let clock: any DRClock
     let logger: Logger
 
-    public init(endpoint: @escaping @Sendable (String) -> URL, transport: any HTTPTransport, retry: RetryPolicy = .standard(),
+    public init(endpoint: @escaping @Sendable (String) -> ResolvedEndpoint, transport: any HTTPTransport, retry: RetryPolicy = .standard(),
                 clock: any DRClock = SystemClock(), logger: Logger = Logger(label: "dr.aws.sts")) {
         self.endpoint = endpoint
         self.transport = transport
@@ -79,7 +80,8 @@ public struct STSRoleAssumer: RoleAssuming {
     func client(region: String, credentials: AWSCredentials?) -> STSClient {
         let provider: any AWSCredentialProvider = StaticCredentialProvider(
             credentials ?? AWSCredentials(accessKeyId: "", secretAccessKey: ""), name: "assume-role source")
-        return STSClient(config: AWSClientConfig(region: region, endpoint: endpoint(region), credentials: provider,
+        let resolved = endpoint(region)
+        return STSClient(config: AWSClientConfig(region: resolved.signingRegion, endpoint: resolved.url, credentials: provider,
                                                  transport: transport, retry: retry, clock: clock, logger: logger))
     }
 
