@@ -20,6 +20,13 @@ public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible, Cust
         "AWSCredentials(accessKeyId: \(accessKeyId), secretAccessKey: \(Redact.mask)\(sessionToken == nil ? "" : ", sessionToken: \(Redact.mask)"))"
     }
     public var debugDescription: String { description }
+
+    /// Registers the secret key and the session token with `Redact`, so every output edge masks
+    /// them in any encoding (a presigned URL carries the token URL-encoded, twice in a form body).
+    public func registerSecrets() {
+        Redact.register(secretAccessKey)
+        Redact.register(sessionToken)
+    }
 }
 
 /// A source of credentials (environment, profile, container, instance metadata, a chain of them).

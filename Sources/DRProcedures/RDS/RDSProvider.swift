@@ -50,15 +50,15 @@ public struct RDSProvider: RecoveryProvider {
     // MARK: Procedures
 
     public func snapshot(_ request: SnapshotRequest) async throws -> SnapshotResult {
-        try await Self.translatingErrors { try await RDSSnapshotProcedure(provider: self).run(request) }
+        try await wait.bounded(clock: session.clock) { try await RDSSnapshotProcedure(provider: self).run(request) }
     }
 
     public func copy(_ request: CopyRequest) async throws -> CopyResult {
-        try await Self.translatingErrors { try await RDSCopyProcedure(provider: self).run(request) }
+        try await wait.bounded(clock: session.clock) { try await RDSCopyProcedure(provider: self).run(request) }
     }
 
     public func restore(_ request: RestoreRequest) async throws -> RestoreResult {
-        try await Self.translatingErrors { try await RDSRestoreProcedure(provider: self).run(request) }
+        try await wait.bounded(clock: session.clock) { try await RDSRestoreProcedure(provider: self).run(request) }
     }
 
     /// Route 53 failover is not tied to a target: `dr failover --zone Z --record R --to HOST`.
@@ -73,7 +73,7 @@ public struct RDSProvider: RecoveryProvider {
 
     /// DescribeDBInstances / DescribeDBClusters (and the tags) for the identifier in the region the restore would use.
     public func nameInUse(_ request: RestoreRequest) async throws -> String? {
-        try await Self.translatingErrors {
+        try await wait.bounded(clock: session.clock) {
             let procedure = RDSRestoreProcedure(provider: self)
             let region = try procedure.restoreRegion(request)
             if request.name == resource && region == settings.region { return "the source \(resourceNoun) \(resource) itself" }
@@ -91,7 +91,7 @@ public struct RDSProvider: RecoveryProvider {
     }
 
     public func teardown(_ request: TeardownRequest) async throws -> TeardownResult {
-        try await Self.translatingErrors {
+        try await wait.bounded(clock: session.clock) {
             let teardown = RDSTeardown(session: session, wait: wait, logger: logger)
             return isCluster ? try await teardown.run(cluster: request.name, region: settings.region)
                              : try await teardown.run(instance: request.name, region: settings.region)
@@ -99,12 +99,12 @@ public struct RDSProvider: RecoveryProvider {
     }
 
     public func status() async throws -> TargetStatus {
-        try await Self.translatingErrors { try await RDSStatusReport(provider: self).run() }
+        try await wait.bounded(clock: session.clock) { try await RDSStatusReport(provider: self).run() }
     }
 
     /// DB instances in the target's region that dr restored from this target (by their tags).
     public func restoredResources() async throws -> [RestoredResource] {
-        try await Self.translatingErrors {
+        try await wait.bounded(clock: session.clock) {
             let rds = try session.rds(settings.region)
             var found: [RestoredResource] = []
             for instance in try await rds.describeAllDBInstances() {
@@ -122,7 +122,7 @@ public struct RDSProvider: RecoveryProvider {
     /// conninfo), optionally pointed at another host (a restored instance). Holds the password:
     /// never print it; `Redact.conninfo` it for messages.
     public func databaseConninfo(host: String? = nil, port: Int? = nil) async throws -> String {
-        try await Self.translatingErrors {
+        try await wait.bounded(clock: session.clock) {
             try await DatabaseCredentials(session: session, region: settings.region).conninfo(settings.database, target: target.name,
                                                                                              host: host, port: port)
         }
@@ -134,6 +134,7 @@ public struct RDSProvider: RecoveryProvider {
         do { return try await body() }
         catch let error as AWSError { throw error.drError }
         catch let error as WaiterError { throw error.drError }
+        catch let error as TimeBudgetExhausted { throw error.drError }
         catch let error as CredentialProviderError { throw DRError.badInput(error.description) }
         catch let error as NoCredentialsError { throw error.drError }
         catch let error as AWSConfigError { throw error.drError }

@@ -30,9 +30,6 @@ struct RDSRestoreProcedure {
             phaseStart = clock.now()
         }
         try RDSNames.checkInstanceIdentifier(request.name, option: "--as")
-        if provider.isCluster {
-            try RDSNames.checkInstanceIdentifier(AuroraWriter.identifier(ofCluster: request.name), option: "--as (with -1, the name of its writer instance)")
-        }
         let region = try restoreRegion(request)
         let rds = try provider.session.rds(region)
         if request.name == provider.resource && region == settings.region {
@@ -147,7 +144,7 @@ struct RDSRestoreProcedure {
                                                                  useLatestRestorableTime: time == nil, options: options)
             }
         case .snapshot(let requested):
-            if requested != "latest" { try RDSNames.checkSnapshotIdentifier(requested, option: "--from-snapshot") }
+            if requested != "latest" { try RDSNames.checkSnapshotIdentifier(requested, option: "--from-snapshot", cluster: provider.isCluster) }
             let store = SnapshotStore(rds: rds, cluster: provider.isCluster)
             let snapshot = try await chooseSnapshot(requested, in: store)
             let sameRegion = region == provider.settings.region

@@ -21,7 +21,8 @@ struct RDSSnapshotProcedure {
         let tags = DRTags.make(kind: kind, target: name, extra: extraTags, more: request.weekly ? [DRTags.week: week] : [:])
         let store = try provider.store(settings.region)
 
-        var id = request.weekly ? RDSNames.weeklySnapshot(target: name, at: startedAt) : RDSNames.adhocSnapshot(target: name, at: startedAt)
+        var id = request.weekly ? RDSNames.weeklySnapshot(target: name, at: startedAt, cluster: provider.isCluster)
+                                : RDSNames.adhocSnapshot(target: name, at: startedAt, cluster: provider.isCluster)
         var existing = try await store.find(id)
         if existing == nil, !request.weekly, let unfinished = try await unfinishedAdhoc(store) {
             // A run killed while its snapshot was being made: finish that one, make no second.

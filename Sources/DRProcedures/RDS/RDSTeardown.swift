@@ -21,7 +21,7 @@ public struct RDSTeardown: Sendable {
     }
 
     public func run(instance id: String, region: String) async throws -> TeardownResult {
-        try await RDSProvider.translatingErrors {
+        try await wait.bounded(clock: session.clock) {
             try RDSNames.checkInstanceIdentifier(id, option: "--instance")
             let rds = try session.rds(region)
             guard let instance = try await rds.dbInstance(id) else {
@@ -38,7 +38,7 @@ public struct RDSTeardown: Sendable {
     /// An Aurora cluster dr restored: its instances first (AWS refuses to delete a cluster
     /// that still has live instances), then the cluster, all without final snapshots.
     public func run(cluster id: String, region: String) async throws -> TeardownResult {
-        try await RDSProvider.translatingErrors {
+        try await wait.bounded(clock: session.clock) {
             try RDSNames.checkInstanceIdentifier(id, option: "--cluster")
             let rds = try session.rds(region)
             guard let cluster = try await rds.dbCluster(id) else {

@@ -46,7 +46,7 @@ public struct Route53Failover: Sendable {
     }
 
     public func run(_ request: Request) async throws -> FailoverResult {
-        try await RDSProvider.translatingErrors { try await perform(request) }
+        try await wait.bounded(clock: session.clock) { try await perform(request) }
     }
 
     func perform(_ request: Request) async throws -> FailoverResult {
@@ -82,7 +82,7 @@ public struct Route53Failover: Sendable {
             logger.info("upserting record", metadata: ["record": "\(recordName)", "type": "\(type)", "to": "\(to)",
                                                        "previous": "\(currentValue ?? "(none)")"])
             let change = try await r53.changeResourceRecordSets(zoneId: zone.id, changes: [RecordChange(.upsert, wanted)],
-                                                                comment: "dr failover: \(recordName) -> \(to)")
+                                                                comment: Self.comment(record: recordName, to: to))
             try await wait.run(.dns) { timeout, progress in try await r53.waitForChangeInsync(id: change.id, timeout: timeout, progress: progress) }
         }
         return FailoverResult(entry: recordName, location: "Route 53 zone \(zoneName) (\(zone.id)), \(type) TTL \(ttl)", now: to, previous: previous)
@@ -91,7 +91,7 @@ public struct Route53Failover: Sendable {
     /// Read-only (ListHostedZonesByName, ListResourceRecordSets): the record's value now, its
     /// values joined by commas; nil when the zone has no A, AAAA or CNAME record of that name.
     public func currentValue(zone: String, record: String) async throws -> String? {
-        try await RDSProvider.translatingErrors {
+        try await wait.bounded(clock: session.clock) {
             let zoneName = Self.fqdn(zone), recordName = Self.fqdn(record)
             let r53 = try session.route53()
             guard let hosted = try await r53.hostedZone(named: zoneName) else {
@@ -122,6 +122,14 @@ public struct Route53Failover: Sendable {
         let parts = value.split(separator: ".")
         if parts.count == 4, parts.allSatisfy({ UInt8($0) != nil }) { return "A" }
         return "CNAME"
+    }
+
+    /// `dr failover: db.example.com. -> host`, within Route 53's 256 characters: long names
+    /// keep their start and end.
+    static func comment(record: String, to: String) -> String {
+        func short(_ s: String, _ n: Int) -> String { s.count <= n ? s : s.prefix(n / 2 - 2) + "..." + s.suffix(n / 2 - 1) }
+        let full = "dr failover: \(record) -> \(to)"
+        return full.count <= Route53Client.maxCommentLength ? full : "dr failover: \(short(record, 118)) -> \(short(to, 118))"
     }
 
     static func fqdn(_ name: String) -> String { name.hasSuffix(".") ? name : name + "." }
