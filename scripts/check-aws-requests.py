@@ -36,9 +36,9 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 
 try:
-    import regex as pattern_re  # the models' patterns use \p{...} classes, which `re` lacks
-except ImportError:  # pragma: no cover - scripts/setup.sh installs it
-    pattern_re = None
+    import regex  # the models' patterns use \p{...} classes, which `re` lacks
+except ImportError:
+    sys.exit("check-aws-requests: the python module `regex` is missing (scripts/setup.sh installs it)")
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 PRESIGN_EXTRAS = {"DestinationRegion", "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
@@ -153,9 +153,7 @@ class Checker:
     @staticmethod
     def matches(pattern, value):
         # The services match the whole value (an implicit anchor), with Java's ASCII \w.
-        if pattern_re is not None:
-            return pattern_re.fullmatch(pattern, value, flags=pattern_re.ASCII) is not None
-        return re.fullmatch(pattern, value, flags=re.ASCII) is not None
+        return regex.fullmatch(pattern, value, flags=regex.ASCII) is not None
 
     def required(self, shape_name, present, path):
         for name in self.shapes[shape_name].get("required", []):
@@ -362,9 +360,9 @@ class Checker:
         present = set()
         # The path: literal segments and {Label} / {Label+} members.
         labels = {}
-        regex = "^" + re.sub(r"\\\{(\w+)(\\\+)?\\\}", lambda m: f"(?P<{m.group(1)}>{'.+' if m.group(2) else '[^/]+'})",
+        path_pattern = "^" + re.sub(r"\\\{(\w+)(\\\+)?\\\}", lambda m: f"(?P<{m.group(1)}>{'.+' if m.group(2) else '[^/]+'})",
                              re.escape(template_path)) + "$"
-        match = re.match(regex, url.path)
+        match = re.match(path_pattern, url.path)
         if not match:
             self.fail("", f"the path {url.path} does not match {http['requestUri']}")
         else:

@@ -163,7 +163,8 @@ def make_handler(args, faults, server_ref, pending):
                 self.send_error(413)
                 return
             body = self.rfile.read(length) if length else b""
-            if action_of(self.headers, body) in args.echo_action.split(","):
+            action = action_of(self.headers, body)
+            if action and action in [a for a in args.echo_action.split(",") if a]:
                 status, ctype, text = echo_error(self.headers, body)
                 data = text.encode()
                 self.send_response(status)

@@ -9,7 +9,7 @@ import Foundation
 /// `secrets(in:)` masks each in every encoding that can reach output — raw, URL-encoded once
 /// and twice (upper- and lower-case hex, `/` kept or not, `+` for space), JSON-escaped (with
 /// `\/` or not), XML-escaped and base64 (standard and URL-safe, at each alignment inside a
-/// longer base64 text). The edges everything passes through call it: the CLI's stdout/stderr
+/// longer base64 text, of the secret and of its URL-encoded forms). The edges everything passes through call it: the CLI's stdout/stderr
 /// writer, the runbook journal writer and the report writers.
 public enum Redact {
     public static let mask = "********"
@@ -35,13 +35,16 @@ public enum Redact {
 
     /// Masks every registered secret, in every encoding, in `text`.
     public static func secrets(in text: String) -> String {
-        registry.scrub(text)
+        guard registry.isActive, !text.isEmpty else { return text }
+        let bytes = Array(text.utf8)
+        guard let masked = registry.scrub(bytes) else { return text }
+        return String(decoding: masked, as: UTF8.self)
     }
 
     /// `secrets(in:)` for bytes that are UTF-8 text (journal lines, report files).
     public static func secrets(in data: Data) -> Data {
-        guard registry.isActive, let text = String(data: data, encoding: .utf8) else { return data }
-        return Data(secrets(in: text).utf8)
+        guard registry.isActive, !data.isEmpty, let masked = registry.scrub(Array(data)) else { return data }
+        return Data(masked)
     }
 
     private static let registry: Registry = {
@@ -57,12 +60,14 @@ public enum Redact {
 
     /// Every form of `secret` that can reach output, longest first.
     public static func encodings(of secret: String) -> [String] {
-        var forms: Set<String> = [secret]
+        var urlForms: Set<String> = [secret]
         for once in percentEncodings(secret) {
-            forms.insert(once)
-            for twice in percentEncodings(once) { forms.insert(twice) }
+            urlForms.insert(once)
+            for twice in percentEncodings(once) { urlForms.insert(twice) }
         }
-        forms.formUnion(base64Fragments(Data(secret.utf8)))
+        var forms = urlForms
+        // base64 of the secret, and of a text that holds it URL-encoded (an echoed request body).
+        for form in urlForms { forms.formUnion(base64Fragments(Data(form.utf8))) }
         forms.insert(XMLText.escape(secret))
         for form in forms { forms.formUnion(jsonEscapings(form)) }
         return forms.filter { $0.count >= minimumLength }.sorted { $0.count != $1.count ? $0.count > $1.count : $0 < $1 }
@@ -125,31 +130,54 @@ public enum Redact {
         return [plain, plain.replacingOccurrences(of: "/", with: "\\/")]
     }
 
-    /// The registered secrets and all their forms.
+    /// The registered secrets and all their forms, indexed by their first four bytes so one
+    /// pass over a text finds every form (every form is at least `minimumLength` long).
     private final class Registry: @unchecked Sendable {
-        // @unchecked: `secrets` and `forms` are only touched under `lock`.
+        // @unchecked: `secrets` and `index` are only touched under `lock`.
         private let lock = NSLock()
         private var secrets: Set<String> = []
-        private var forms: [String] = []
+        /// First four bytes of a form → the forms starting with them, longest first.
+        private var index: [UInt32: [[UInt8]]] = [:]
 
-        var isActive: Bool { lock.withLock { !forms.isEmpty } }
+        var isActive: Bool { lock.withLock { !index.isEmpty } }
 
         func add(_ secret: String) {
             lock.withLock {
                 guard secrets.insert(secret).inserted else { return }
-                let all = Set(forms).union(Redact.encodings(of: secret))
-                forms = all.sorted { $0.count != $1.count ? $0.count > $1.count : $0 < $1 }
+                for form in Redact.encodings(of: secret) {
+                    let bytes = Array(form.utf8)
+                    index[Self.key(bytes, 0), default: []].append(bytes)
+                }
+                for key in index.keys { index[key]!.sort { $0.count > $1.count } }
             }
         }
 
-        func scrub(_ text: String) -> String {
-            let forms = lock.withLock { self.forms }
-            guard !forms.isEmpty, !text.isEmpty else { return text }
-            var out = text
-            for form in forms where out.contains(form) {
-                out = out.replacingOccurrences(of: form, with: Redact.mask)
+        /// The text with every form masked, or nil when there was none.
+        func scrub(_ text: [UInt8]) -> [UInt8]? {
+            let index = lock.withLock { self.index }
+            guard text.count >= 4 else { return nil }
+            let mask = Array(Redact.mask.utf8)
+            var out: [UInt8] = []
+            var copiedUpTo = 0, i = 0
+            while i + 4 <= text.count {
+                if let candidates = index[Self.key(text, i)],
+                   let form = candidates.first(where: { i + $0.count <= text.count && text[i..<(i + $0.count)].elementsEqual($0) }) {
+                    if out.isEmpty { out.reserveCapacity(text.count) }
+                    out += text[copiedUpTo..<i]
+                    out += mask
+                    i += form.count
+                    copiedUpTo = i
+                } else {
+                    i += 1
+                }
             }
+            guard copiedUpTo > 0 else { return nil }
+            out += text[copiedUpTo...]
             return out
+        }
+
+        static func key(_ bytes: [UInt8], _ at: Int) -> UInt32 {
+            UInt32(bytes[at]) << 24 | UInt32(bytes[at + 1]) << 16 | UInt32(bytes[at + 2]) << 8 | UInt32(bytes[at + 3])
         }
     }
 

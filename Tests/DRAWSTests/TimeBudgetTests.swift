@@ -152,10 +152,9 @@ final class TimeBudgetTests: XCTestCase {
                 try await waiter(timeout: 7200).wait(clock: clock, jitter: { $0.upperBound }) { try await rds.dbInstance("db1") }
             }
             XCTFail("expected a timeout")
-        } catch let error as WaiterError {
-            XCTAssertEqual(error.kind, .timedOut)
-            XCTAssertEqual(error.lastState, "creating")
-            XCTAssertTrue(error.description.contains("waiting for DB instance db1 to be available"), error.description)
+        } catch let error as TimeBudgetExhausted {
+            XCTAssertEqual(error.waitingFor, "DB instance db1 to be available (last state \"creating\")")
+            XCTAssertTrue(error.description.hasPrefix("Stopped after 30.0s, the `timeout` given, while waiting for DB instance db1"), error.description)
             XCTAssertEqual(error.drError.exitStatus, .timedOut)
         }
         XCTAssertEqual(clock.now().timeIntervalSince(start), 30, accuracy: 0.001)

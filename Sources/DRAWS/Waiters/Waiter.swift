@@ -119,7 +119,8 @@ extension Waiter {
     /// Polls `poll` until an acceptor decides. Returns the last output on success (nil when a
     /// "not found" error was the success).
     ///
-    /// The wait lasts at most `timeout`, and no longer than the task's `TimeBudget` allows. A
+    /// The wait lasts at most `timeout`, and no longer than the task's `TimeBudget` allows (when
+    /// that runs out first, the wait ends with `TimeBudgetExhausted` naming what it waited for). A
     /// poll that fails after its retries with an error worth another try (throttling, 5xx, a
     /// timeout) does not end a wait that still has time: it is reported through `progress` and
     /// the next poll comes after the usual delay. Any other unmatched error ends the wait.
@@ -154,7 +155,7 @@ extension Waiter {
                     lastState = error.code
                 }
             } catch is TimeBudgetExhausted {
-                throw WaiterError(kind: .timedOut, waitingFor: name, lastState: lastState, elapsed: elapsed())
+                throw budgetExhausted(lastState)
             }
             progress?(WaitProgress(waitingFor: name, elapsed: elapsed(), state: lastState, attempt: attempt, pollError: pollError))
             switch decided {
@@ -164,11 +165,19 @@ extension Waiter {
             case .retry?, nil:
                 let remaining = limit - elapsed()
                 guard remaining > 0 else {
+                    if limit < timeout { throw budgetExhausted(lastState) }
                     throw WaiterError(kind: .timedOut, waitingFor: name, lastState: lastState, elapsed: elapsed())
                 }
                 try await clock.sleep(seconds: min(delay(afterAttempt: attempt, jitter: jitter), remaining))
             }
         }
+    }
+
+    /// The command's budget ran out before the wait's own deadline: say so, naming the wait.
+    func budgetExhausted(_ lastState: String?) -> Error {
+        let seen = lastState.map { "last state \"\($0)\"" } ?? "no state seen yet"
+        guard let budget = TimeBudget.current else { return WaiterError(kind: .timedOut, waitingFor: name, lastState: lastState, elapsed: 0) }
+        return budget.exhausted(waitingFor: "\(name) (\(seen))", lastError: nil)
     }
 
     /// `minDelay` after the first poll, then doubling (jittered between the previous and the new
