@@ -161,3 +161,28 @@ final class TimeBudgetTests: XCTestCase {
         XCTAssertEqual(clock.sleeps, [5, 10, 15], "the last sleep ends at the budget")
     }
 }
+
+extension TimeBudgetTests {
+    func testAPollsRequestsGetNoMoreThanWhatIsLeftOfTheWait() async throws {
+        // No command budget; the wait has 50 s; every answer takes 40 s. The first poll answers
+        // "creating" at 40 s, the wait sleeps until 45 s, and the next poll's request gets 5 s.
+        let clock = ManualClock()
+        let start = clock.now()
+        let transport = SlowTransport(clock: clock, delay: 40, answer: HTTPResponse(status: 200, body: Data("""
+            <DescribeDBInstancesResponse><DescribeDBInstancesResult><DBInstances><DBInstance>
+            <DBInstanceIdentifier>db1</DBInstanceIdentifier><DBInstanceStatus>creating</DBInstanceStatus>
+            </DBInstance></DBInstances></DescribeDBInstancesResult></DescribeDBInstancesResponse>
+            """.utf8)))
+        let rds = RDSClient(config: config(transport, clock: clock))
+        do {
+            try await waiter(timeout: 50).wait(clock: clock, jitter: { $0.upperBound }) { try await rds.dbInstance("db1") }
+            XCTFail("expected a timeout")
+        } catch let error as WaiterError {
+            XCTAssertEqual(error.kind, .timedOut)
+            XCTAssertEqual(error.lastState, "creating")
+            XCTAssertEqual(error.drError.exitStatus, .timedOut)
+        }
+        XCTAssertEqual(transport.timeouts, [50, 5])
+        XCTAssertEqual(clock.now().timeIntervalSince(start), 50, accuracy: 0.001)
+    }
+}

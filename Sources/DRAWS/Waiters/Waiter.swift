@@ -120,7 +120,8 @@ extension Waiter {
     /// "not found" error was the success).
     ///
     /// The wait lasts at most `timeout`, and no longer than the task's `TimeBudget` allows (when
-    /// that runs out first, the wait ends with `TimeBudgetExhausted` naming what it waited for). A
+    /// that runs out first, the wait ends with `TimeBudgetExhausted` naming what it waited for);
+    /// each poll's requests get only what is left of the wait. A
     /// poll that fails after its retries with an error worth another try (throttling, 5xx, a
     /// timeout) does not end a wait that still has time: it is reported through `progress` and
     /// the next poll comes after the usual delay. Any other unmatched error ends the wait.
@@ -139,7 +140,8 @@ extension Waiter {
             var output: Output?
             var pollError: String?
             do {
-                let value = try await poll()
+                // Each poll's requests get no more than what is left of the wait.
+                let value = try await TimeBudget(seconds: max(0, limit - elapsed()), clock: clock).run { try await poll() }
                 output = value
                 lastState = state(value) ?? lastState
                 decided = match(value)
@@ -155,7 +157,8 @@ extension Waiter {
                     lastState = error.code
                 }
             } catch is TimeBudgetExhausted {
-                throw budgetExhausted(lastState)
+                if limit < timeout { throw budgetExhausted(lastState) }
+                throw WaiterError(kind: .timedOut, waitingFor: name, lastState: lastState, elapsed: elapsed())
             }
             progress?(WaitProgress(waitingFor: name, elapsed: elapsed(), state: lastState, attempt: attempt, pollError: pollError))
             switch decided {
