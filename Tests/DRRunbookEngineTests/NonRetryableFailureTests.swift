@@ -1,5 +1,5 @@
 import DRCore
-@testable import DRRunbook
+@testable import DRRunbookEngine
 import XCTest
 
 /// A step's retries never repeat a failure that fails the same way every time (issue 11 item 11):
