@@ -58,7 +58,7 @@ public final class AWSRequestRecorder: Sendable {
         var pid: Int32
     }
 
-    /// One encoded AWS request (before signing; the signature adds nothing the models describe).
+    /// One AWS request as sent; its signature headers are left out (they add nothing the models describe).
     func record(_ request: HTTPRequest, service: AWSService, operation: String, overNetwork: Bool) {
         let wire: String
         switch service.wireProtocol {
