@@ -4,7 +4,7 @@
   fault-proxy.py --upstream http://127.0.0.1:PORT [--schedule 503,throttle,ok,...]
                  [--ratio 0.33 --seed 7 --kinds 500,503,throttle,drop] [--delay 2]
                  [--max-requests N] [--port 0] [--report-state creating:2:prod-db-restore,...]
-                 [--log FILE]
+                 [--log FILE] [--echo-action CopyDBSnapshot,...]
 
 Each incoming request takes the next fault from --schedule (then passes everything through),
 or, with --ratio, a fault drawn from --kinds with that probability from a seeded generator, so
@@ -14,8 +14,12 @@ a run is repeatable. Fault kinds:
   throttle    a throttling error shaped for the protocol (Query XML `<ErrorResponse>` with
               Code Throttling, JSON `{"__type": "ThrottlingException"}`, REST-XML `<ErrorResponse>`)
   denied      a non-retryable error (AccessDenied / AccessDeniedException), status 403
-  delay       wait --delay seconds, then forward
+  delay       wait --delay seconds, then forward (`--ratio 1 --kinds delay` delays every request)
   drop        close the connection without answering
+--echo-action ACTION answers every Query request for ACTION (or JSON request for that operation)
+with a non-retryable error (HTTP 400 InvalidParameterValue) whose message echoes the request, as
+some gateways and services do: the form body, the X-Amz-Security-Token and Authorization headers,
+and the body in base64 — to test that no form of a secret reaches dr's output.
 --report-state STATE:N:ID makes the first N answers to RDS Describe calls naming resource ID
 (DB instance or cluster) report STATE where the emulator says `available` (moto makes everything
 available at once), so waits and their progress can be seen. --log FILE appends one JSON line per
@@ -93,6 +97,25 @@ class PendingStates:
         return response_body
 
 
+def echo_error(headers, body):
+    """(status, content type, body) of an error that repeats the request back."""
+    import base64
+    from xml.sax.saxutils import escape
+    text = ("echo: body=" + body.decode("utf-8", "replace") + " token=" + headers.get("X-Amz-Security-Token", "")
+            + " auth=" + headers.get("Authorization", "") + " base64=" + base64.b64encode(body).decode())
+    if headers.get("X-Amz-Target"):
+        return 400, "application/x-amz-json-1.1", json.dumps({"__type": "InvalidParameterException", "message": text})
+    return 400, "text/xml", ("<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameterValue</Code>"
+                             f"<Message>{escape(text)}</Message></Error><RequestId>echo-1</RequestId></ErrorResponse>")
+
+
+def action_of(headers, body):
+    target = headers.get("X-Amz-Target")
+    if target:
+        return target.split(".")[-1]
+    return urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+
+
 class Faults:
     def __init__(self, args):
         self.lock = threading.Lock()
@@ -140,6 +163,16 @@ def make_handler(args, faults, server_ref, pending):
                 self.send_error(413)
                 return
             body = self.rfile.read(length) if length else b""
+            action = action_of(self.headers, body)
+            if action and action in [a for a in args.echo_action.split(",") if a]:
+                status, ctype, text = echo_error(self.headers, body)
+                data = text.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             kind = faults.next()
             if kind == "drop":
                 self.close_connection = True
@@ -201,6 +234,7 @@ def main():
     p.add_argument("--max-requests", type=int, default=0)
     p.add_argument("--report-state", default="")
     p.add_argument("--log", default="")
+    p.add_argument("--echo-action", default="")
     args = p.parse_args()
     faults = Faults(args)
     server_ref = []

@@ -31,3 +31,9 @@ if ! python3 -c 'import html5lib' >/dev/null 2>&1; then
   echo "setup: installing html5lib" >&2
   python3 -m pip install -q html5lib
 fi
+# The request checker (scripts/check-aws-requests.py) reads the botocore models moto brings and
+# matches their patterns, some of which use \p{...} classes: the `regex` module has them.
+if ! python3 -c 'import botocore, regex' >/dev/null 2>&1; then
+  echo "setup: installing regex" >&2
+  python3 -m pip install -q regex
+fi

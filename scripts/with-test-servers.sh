@@ -7,6 +7,12 @@
 #   - a second moto with authentication off, for Route 53 (DR_TEST_MOTO_NOAUTH_URL): moto's
 #     signature check wrongly rejects Route 53's body-less GET/DELETE requests
 # Tests read these variables and fail loudly when one is missing; they never skip.
+#
+# Nothing leaves the machine: AWS_EC2_METADATA_DISABLED=true for every test and every process
+# they start (instance-metadata tests name a local server), and every AWS request the tests make,
+# in the test process or in a `dr` it runs, is recorded (DR_AWS_REQUEST_LOG) and afterwards
+# checked against the botocore service models installed with moto, and every HTTP request dr's
+# transport sent against 127.0.0.1 (scripts/check-aws-requests.py). A violation fails the run.
 source "$(dirname "$0")/lib.sh"
 
 work=$(mktemp -d /tmp/dr-test.XXXXXX)
@@ -19,6 +25,10 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+export AWS_EC2_METADATA_DISABLED=true
+export DR_AWS_REQUEST_LOG="$work/aws-requests.jsonl"
+: > "$DR_AWS_REQUEST_LOG"
 
 pg_port=$(free_port)
 pg_password="dr-test-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
@@ -36,4 +46,8 @@ start_moto "$work/moto-noauth" "$moto_noauth_port"
 export DR_TEST_MOTO_NOAUTH_URL="http://127.0.0.1:$moto_noauth_port"
 echo "test servers: postgres on 127.0.0.1:$pg_port, moto (auth) on 127.0.0.1:$moto_port, moto (no auth) on 127.0.0.1:$moto_noauth_port" >&2
 
-"$@"
+status=0
+"$@" || status=$?
+# Every AWS request the run made, against the service models (0 violations, or the run fails).
+python3 "$(dirname "$0")/check-aws-requests.py" --quiet "$DR_AWS_REQUEST_LOG" || { [ "$status" -ne 0 ] || status=1; }
+exit "$status"

@@ -21,13 +21,10 @@ struct AWSOptions: ParsableArguments {
     @Option(help: "The AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region).")
     var region: String?
 
-    /// Settings, credentials and endpoints for this run; configuration problems are bad input.
+    /// The process's session for these options (settings, credentials, endpoints); configuration
+    /// problems are bad input.
     func session() throws -> AWSSession {
-        do {
-            return try AWSSession(profile: profile, region: region)
-        } catch let error as AWSConfigError {
-            throw error.drError
-        }
+        try AWSSession.standard(profile: profile, region: region, logger: ProgressLog.logger())
     }
 }
 
@@ -57,23 +54,16 @@ struct WhoamiCommand: AsyncParsableCommand {
         }
     }
 
-    /// Resolves credentials (naming every source tried when none works), then asks STS who they are.
+    /// Checks the region (the one region check every command uses), resolves credentials (naming
+    /// every source tried when none works), then asks STS who they are.
     static func report(session: AWSSession) async throws -> WhoamiReport {
+        let region = try session.resolvedRegion()
+        let endpoints = try AWSService.all.map { ($0, try session.endpoint(for: $0, region: region.region)) }
         let credentials: AWSCredentials
-        do {
-            credentials = try await session.credentials.credentials()
-        } catch let error as NoCredentialsError {
-            throw error.drError
-        }
-        let endpoints: [(AWSService, ResolvedEndpoint)]
-        do {
-            endpoints = try AWSService.all.map { ($0, try session.endpoint(for: $0)) }
-        } catch let error as AWSConfigError {
-            throw error.drError
-        }
         let identity: CallerIdentity
         do {
-            identity = try await STSClient(config: try session.clientConfig(for: .sts)).getCallerIdentity()
+            credentials = try await session.credentials.credentials()
+            identity = try await session.sts(region.region).getCallerIdentity()
         } catch let error as AWSError {
             throw error.drError
         } catch let error as NoCredentialsError {
@@ -81,13 +71,13 @@ struct WhoamiCommand: AsyncParsableCommand {
         }
         return WhoamiReport(
             account: identity.account, arn: identity.arn, userId: identity.userId,
-            credentialSource: await session.credentials.source() ?? "unknown",
+            credentialSource: await session.credentialSource() ?? "unknown",
             accessKey: WhoamiReport.maskedKey(credentials.accessKeyId),
             temporary: credentials.sessionToken != nil,
             expiration: credentials.expiration.map { RFC3339.format($0) },
             profile: session.configuration.profileName,
-            region: session.region,
-            regionSource: session.regionSource,
+            region: region.region,
+            regionSource: region.source,
             endpoints: endpoints.map { .init(service: $0.0.serviceID, url: $0.1.url.absoluteString, signingRegion: $0.1.signingRegion, source: $0.1.source) })
     }
 }

@@ -18,12 +18,7 @@ struct DescribeDBInstancesCommand: AsyncParsableCommand {
     @Option(name: .customLong("db-instance-identifier")) var identifier: String?
 
     func run() async throws {
-        var config: AWSClientConfig
-        do {
-            config = try aws.session().clientConfig(for: .rds)
-        } catch let error as AWSConfigError {
-            throw error.drError
-        }
+        var config = try aws.session().clientConfig(.rds)
         if let endpointURL {
             guard let url = URL(string: endpointURL), url.scheme != nil, url.host != nil else {
                 throw DRError.badInput("--endpoint-url \(endpointURL) is not a URL; write it like https://rds.us-east-1.amazonaws.com.")

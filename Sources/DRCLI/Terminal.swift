@@ -1,4 +1,5 @@
 import ArgumentParser
+import DRCore
 import Foundation
 
 /// Where output goes: results on stdout, progress and errors on stderr (DESIGN.md, "Output").
@@ -25,12 +26,14 @@ public enum Terminal {
         writeStderr(message + "\n")
     }
 
+    /// Everything dr prints passes here, so every secret in play is masked in every encoding
+    /// (`Redact.secrets(in:)`): stderr (errors, progress, logs) and stdout (text and JSON results).
     public static func writeStderr(_ s: String) {
-        FileHandle.standardError.write(Data(s.utf8))
+        FileHandle.standardError.write(Data(Redact.secrets(in: s).utf8))
     }
 
     public static func writeStdout(_ s: String) {
-        FileHandle.standardOutput.write(Data(s.utf8))
+        FileHandle.standardOutput.write(Data(Redact.secrets(in: s).utf8))
     }
 
     /// Wraps `text` in an ANSI colour when colour is on.

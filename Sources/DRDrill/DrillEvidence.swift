@@ -48,11 +48,12 @@ public struct DrillEvidence: Sendable {
     @discardableResult
     public func write(_ report: DrillReport, lastSuccess: Date?) throws -> Written {
         let paths = paths(for: report)
-        try FileOps.writeAtomically(Data(try report.json().utf8), to: paths.json)
-        try FileOps.writeAtomically(Data(Self.junit(report).utf8), to: paths.junit)
-        try FileOps.writeAtomically(Data(Self.markdown(report).utf8), to: paths.markdown)
-        try FileOps.writeAtomically(Data(DrillPage.html(report).utf8), to: paths.html)
-        try FileOps.writeAtomically(Data(Self.metrics(report, lastSuccess: lastSuccess).utf8), to: paths.metrics)
+        // Every secret in play, in any encoding, is masked before it can reach a report.
+        try FileOps.writeAtomically(Data(Redact.secrets(in: try report.json()).utf8), to: paths.json)
+        try FileOps.writeAtomically(Data(Redact.secrets(in: Self.junit(report)).utf8), to: paths.junit)
+        try FileOps.writeAtomically(Data(Redact.secrets(in: Self.markdown(report)).utf8), to: paths.markdown)
+        try FileOps.writeAtomically(Data(Redact.secrets(in: DrillPage.html(report)).utf8), to: paths.html)
+        try FileOps.writeAtomically(Data(Redact.secrets(in: Self.metrics(report, lastSuccess: lastSuccess)).utf8), to: paths.metrics)
         return paths
     }
 

@@ -54,7 +54,7 @@ public struct DrillHistory: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let line = try encoder.encode(entry) + Data("\n".utf8)
+        let line = Redact.secrets(in: try encoder.encode(entry)) + Data("\n".utf8)
         let fd = open(path(entry.target), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw DRError.problem("Cannot append to the drill history \(path(entry.target)): \(String(cString: strerror(errno))).") }
         defer { close(fd) }

@@ -45,7 +45,7 @@ public struct DrillNotifier: Sendable {
     @discardableResult
     public func send(_ report: DrillReport) async throws -> Bool {
         guard shouldSend(report) else { return false }
-        let body = try JSONSerialization.data(withJSONObject: Self.message(report), options: [.sortedKeys])
+        let body = Redact.secrets(in: try JSONSerialization.data(withJSONObject: Self.message(report), options: [.sortedKeys]))
         let request = HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")], body: body)
         let shown = "\(url.scheme ?? "http")://\(url.host ?? "")/…"
         let response: HTTPResponse

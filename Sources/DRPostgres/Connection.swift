@@ -38,6 +38,7 @@ public final class PGConnection: @unchecked Sendable {
     /// Opens a connection. `conninfo` is a libpq keyword/value string or a URI; PG* variables,
     /// pgpass and service files apply as libpq defines them.
     public init(conninfo: String, connectTimeout: Int = 10, applicationName: String = "dr") throws {
+        Redact.registerPassword(inConninfo: conninfo) // so no output edge shows it, in any encoding
         var options: UnsafeMutablePointer<CChar>? = nil
         guard let parsed = PQconninfoParse(conninfo, &options) else {
             let detail = options.map { String(cString: $0) } ?? "it could not be parsed"

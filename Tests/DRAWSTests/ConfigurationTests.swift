@@ -47,23 +47,30 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertThrowsError(try config.region()) { error in
             XCTAssertTrue((error as? AWSConfigError)?.isNoRegion == true)
             XCTAssertEqual((error as? AWSConfigError)?.drError.category, .badInput)
-            XCTAssertTrue("\(error)".contains("--region"), "\(error)")
+            // The caller's region parameter is named for the edge to word (`--region` on the command line).
+            XCTAssertEqual((error as? AWSConfigError)?.text.parameters, [.region])
             XCTAssertTrue("\(error)".contains("AWS_REGION"), "\(error)")
         }
     }
 
-    func testRegionNamesAreValidated() throws {
-        for good in ["us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1", "ap-southeast-4", "il-central-1", "us-isob-east-1"] {
+    func testRegionNamesAreCheckedAgainstTheKnownRegions() throws {
+        for good in ["us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1", "ap-southeast-4", "il-central-1", "us-isob-east-1",
+                     "us-isof-south-1", "eusc-de-east-1"] {
             XCTAssertTrue(AWSRegion.isValid(good), good)
         }
-        for bad in ["", "useast1", "us-east", "US-EAST-1", "us-east-1a", "us-east-123", "us_east_1", "eu-central-2 ", "x-east-1", "us-foo-west-1", "a.b-c-1"] {
+        for bad in ["", "useast1", "us-east", "US-EAST-1", "us-east-1a", "us-east-123", "us_east_1", "eu-central-2 ", "x-east-1",
+                    "us-foo-west-1", "a.b-c-1", "us-east-9", "eu-west-7", "us-moon-1"] {
             XCTAssertFalse(AWSRegion.isValid(bad), bad)
         }
         let home = try TempHome()
-        let config = try AWSConfiguration(environment: home.environment(["AWS_REGION": "us-easst1"]))
+        let config = try AWSConfiguration(environment: home.environment(["AWS_REGION": "us-east-9"]))
         XCTAssertThrowsError(try config.region()) { error in
             XCTAssertTrue((error as? AWSConfigError)?.isInvalidRegion == true)
-            XCTAssertEqual("\(error)", "'us-easst1' (from AWS_REGION) does not look like an AWS region; expected a name such as us-east-1, eu-central-2, us-gov-west-1 or cn-north-1.")
+            XCTAssertEqual("\(error)", "\"us-east-9\" (AWS_REGION) is not an AWS region dr knows. Use a region name such as us-east-1, eu-central-2, us-gov-west-1 or cn-north-1 (similar: us-east-1, us-east-2). Nothing was changed.")
+        }
+        // Endpoints are only built for known regions.
+        XCTAssertThrowsError(try config.resolveEndpoint(for: .rds, region: "eu-west-7")) { error in
+            XCTAssertTrue((error as? AWSConfigError)?.isInvalidRegion == true, "\(error)")
         }
     }
 

@@ -143,6 +143,65 @@ final class CredentialProfileTests: XCTestCase {
         XCTAssertEqual(empty?.attempts.map(\.source).first, "profile empty")
     }
 
+    func testSTSSettingsAreCheckedAsTheModelsSayBeforeAnyCall() async throws {
+        let home = try TempHome()
+        try home.config("""
+        [profile long]
+        role_arn = arn:aws:iam::111111111111:role/x
+        source_profile = base
+        duration_seconds = 50000
+        [profile short]
+        role_arn = arn:aws:iam::111111111111:role/x
+        source_profile = base
+        duration_seconds = 600
+        [profile spaced]
+        role_arn = arn:aws:iam::111111111111:role/x
+        source_profile = base
+        role_session_name = on call/ops
+        [profile one]
+        role_arn = arn:aws:iam::111111111111:role/x
+        source_profile = base
+        role_session_name = x
+        [profile external]
+        role_arn = arn:aws:iam::111111111111:role/x
+        source_profile = base
+        external_id = a b
+        [profile fine]
+        role_arn = arn:aws:iam::111111111111:role/x
+        source_profile = base
+        role_session_name = dr+ops=1,a.b@c-d_e
+        duration_seconds = 43200
+        """)
+        try home.credentials("[base]\naws_access_key_id = AKIABASE\naws_secret_access_key = base-secret\n")
+        let cases = [
+            ("long", "duration_seconds must be 900 to 43200 seconds (it is 50000)"),
+            ("short", "duration_seconds must be 900 to 43200 seconds (it is 600)"),
+            ("spaced", "role_session_name = 'on call/ops' may hold only letters, digits and _+=,.@-"),
+            ("one", "role_session_name = 'x' must be 2 to 64 characters long (it has 1)"),
+            ("external", "external_id may hold only letters, digits and _+=,.@:/-"),
+        ]
+        for (profile, reason) in cases {
+            let sts = FakeRoleAssumer()
+            let error = await failure(home, profile: profile, sts: sts)
+            XCTAssertEqual(error?.failedSource?.source, "profile \(profile)", profile)
+            XCTAssertEqual(error?.failedSource?.reason, reason, profile)
+            XCTAssertEqual(error?.drError.category, .badInput)
+            XCTAssertEqual(sts.calls.count, 0, "nothing is sent to STS: \(profile)")
+        }
+        let sts = FakeRoleAssumer()
+        _ = try await resolve(home, profile: "fine", sts: sts)
+        XCTAssertEqual(sts.calls.first?.durationSeconds, 43200)
+        XCTAssertEqual(sts.calls.first?.sessionName, "dr+ops=1,a.b@c-d_e")
+
+        let token = try home.write("token", "header.payload.signature")
+        let web = try await failureOfChain(home, ["AWS_WEB_IDENTITY_TOKEN_FILE": token, "AWS_ROLE_ARN": "arn:aws:iam::1:role/pod",
+                                                  "AWS_ROLE_SESSION_NAME": "pod name"])
+        XCTAssertEqual(web?.failedSource?.reason, "AWS_ROLE_SESSION_NAME = 'pod name' may hold only letters, digits and _+=,.@-")
+        XCTAssertEqual(STSInputRules.problem(sessionName: String(repeating: "a", count: 65)), "must be 2 to 64 characters long (it has 65)")
+        XCTAssertNil(STSInputRules.problem(sessionName: "dr-session-1700000000"))
+        XCTAssertEqual(STSInputRules.problem(roleArn: "arn:x"), "must be 20 to 2048 characters long (it has 5)")
+    }
+
     func testCredentialSourceEnvironment() async throws {
         let home = try TempHome()
         try home.config("[profile ci]\nrole_arn = arn:aws:iam::1:role/ci\ncredential_source = Environment\n")

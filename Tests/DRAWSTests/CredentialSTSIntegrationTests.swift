@@ -26,9 +26,9 @@ final class CredentialSTSIntegrationTests: XCTestCase {
         }
         XCTAssertEqual(keys.count, 1)
         XCTAssertTrue(keys.first!.hasPrefix("ASIA"), "\(keys)")
-        let identity = try await STSClient(config: try session.clientConfig(for: .sts)).getCallerIdentity()
+        let identity = try await session.sts().getCallerIdentity()
         XCTAssertEqual(identity.arn, "arn:aws:sts::123456789012:assumed-role/dr-deploy/integration")
-        let source = await session.credentials.source()
+        let source = await session.credentialSource()
         XCTAssertEqual(source, "profile deploy")
     }
 
@@ -48,7 +48,7 @@ final class CredentialSTSIntegrationTests: XCTestCase {
         XCTAssertTrue(credentials.accessKeyId.hasPrefix("ASIA"), credentials.description)
         XCTAssertNotNil(credentials.sessionToken)
         XCTAssertNotNil(credentials.expiration)
-        let source = await session.credentials.source()
+        let source = await session.credentialSource()
         XCTAssertEqual(source, "web-identity (AWS_WEB_IDENTITY_TOKEN_FILE)")
     }
 
@@ -76,23 +76,38 @@ final class CredentialSTSIntegrationTests: XCTestCase {
         }
     }
 
-    func testSessionClientConfigSignsGlobalServicesForTheirRegion() throws {
+    func testSessionClientConfigSignsGlobalServicesForTheirPartition() throws {
         let home = try TempHome()
         let session = try AWSSession(environment: home.environment(["AWS_REGION": "eu-west-1", "AWS_STS_REGIONAL_ENDPOINTS": "legacy",
                                                                     "AWS_MAX_ATTEMPTS": "7"]))
         XCTAssertEqual(session.retry.maxAttempts, 7)
-        XCTAssertEqual(session.regionSource, "AWS_REGION")
-        let route53 = try session.clientConfig(for: .route53)
+        XCTAssertEqual(try session.resolvedRegion().source, "AWS_REGION")
+        let route53 = try session.clientConfig(.route53)
         XCTAssertEqual(route53.endpoint.absoluteString, "https://route53.amazonaws.com")
         XCTAssertEqual(route53.region, "us-east-1")
-        let sts = try session.clientConfig(for: .sts)
+        let sts = try session.clientConfig(.sts)
         XCTAssertEqual(sts.endpoint.absoluteString, "https://sts.amazonaws.com")
         XCTAssertEqual(sts.region, "us-east-1")
-        let rds = try session.clientConfig(for: .rds, region: "us-west-2")
+        let rds = try session.clientConfig(.rds, region: "us-west-2")
         XCTAssertEqual(rds.endpoint.absoluteString, "https://rds.us-west-2.amazonaws.com")
         XCTAssertEqual(rds.region, "us-west-2")
-        XCTAssertThrowsError(try AWSSession(environment: home.environment([:]))) { error in
-            XCTAssertTrue((error as? AWSConfigError)?.isNoRegion == true)
+        // Global services sign for their partition's global region, whatever the client's region.
+        for (region, host, signing) in [("cn-north-1", "https://route53.amazonaws.com.cn", "cn-northwest-1"),
+                                        ("us-gov-east-1", "https://route53.us-gov.amazonaws.com", "us-gov-west-1"),
+                                        ("ap-southeast-2", "https://route53.amazonaws.com", "us-east-1")] {
+            let client = try session.route53(region: region).client
+            XCTAssertEqual(client.config.endpoint.absoluteString, host, region)
+            XCTAssertEqual(client.config.region, signing, region)
         }
+        XCTAssertEqual(AWSService.route53.signingRegion("cn-northwest-1"), "cn-northwest-1")
+        XCTAssertEqual(AWSService.route53.signingRegion("us-gov-east-1"), "us-gov-west-1")
+        XCTAssertEqual(AWSService.rds.signingRegion("cn-north-1"), "cn-north-1")
+        // No region is needed to build a session; asking for the default one without one is bad input.
+        let regionless = try AWSSession(environment: home.environment([:]))
+        XCTAssertThrowsError(try regionless.resolvedRegion()) { error in
+            XCTAssertEqual((error as? DRError)?.category, .badInput)
+            XCTAssertTrue("\(error)".contains("No AWS region is set"), "\(error)")
+        }
+        XCTAssertEqual(try regionless.rds("eu-central-2").client.config.region, "eu-central-2")
     }
 }

@@ -1,5 +1,6 @@
 @testable import DRAWS
 import DRCore
+import DRTestSupport
 import Foundation
 import XCTest
 
@@ -26,8 +27,9 @@ final class TempHome {
     func config(_ text: String) throws { try write(".aws/config", text) }
     func credentials(_ text: String) throws { try write(".aws/credentials", text) }
 
+    /// Instance metadata is off unless the test names a local server for it (nothing leaves the machine).
     func environment(_ variables: [String: String] = [:]) -> AWSEnvironment {
-        AWSEnvironment(variables: variables, homeDirectory: path)
+        AWSEnvironment(variables: TestEnvironment.awsVariables(variables), homeDirectory: path)
     }
 }
 

@@ -56,3 +56,57 @@ enum Fixtures {
             """.utf8)))
     }
 }
+
+/// A transport whose every answer takes `delay` seconds of a `ManualClock`: an attempt whose
+/// time limit is shorter ends at that limit with a timeout, as libcurl's does. Records the
+/// limit each attempt was given.
+final class SlowTransport: HTTPTransport, @unchecked Sendable {
+    private let lock = NSLock()
+    private var limits: [Double] = []
+    let clock: ManualClock
+    let delay: Double
+    let answer: HTTPResponse
+
+    init(clock: ManualClock, delay: Double, answer: HTTPResponse = HTTPResponse(status: 200, body: Data("""
+        <DescribeDBSnapshotsResponse><DescribeDBSnapshotsResult><DBSnapshots/></DescribeDBSnapshotsResult></DescribeDBSnapshotsResponse>
+        """.utf8))) {
+        self.clock = clock
+        self.delay = delay
+        self.answer = answer
+    }
+
+    var timeouts: [Double] { lock.withLock { limits } }
+
+    func send(_ request: HTTPRequest, timeout: Double) async throws -> HTTPResponse {
+        lock.withLock { limits.append(timeout) }
+        clock.advance(min(delay, timeout))
+        guard delay <= timeout else { throw TransportError(.timedOut, "\(request.method) \(request.url.host ?? ""): Operation timed out after \(Int(timeout * 1000)) milliseconds") }
+        return answer
+    }
+}
+
+/// A log handler that keeps every message with its metadata, one line each, as `dr`'s progress log prints them.
+final class CapturedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    var lines: [String] { lock.withLock { items } }
+    func append(_ line: String) { lock.withLock { items.append(line) } }
+
+    var logger: Logger {
+        Logger(label: "test") { _ in Handler(log: self) }
+    }
+
+    struct Handler: LogHandler {
+        let log: CapturedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .info
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            let fields = metadata.merging(event.metadata ?? [:]) { $1 }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            log.append(([event.message.description] + fields).joined(separator: " "))
+        }
+    }
+}

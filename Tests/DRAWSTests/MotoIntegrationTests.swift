@@ -262,7 +262,7 @@ final class MotoIntegrationTests: XCTestCase {
         XCTAssertEqual(me.account.count, 12)
         XCTAssertTrue(me.arn.hasSuffix(":user/dr-test"), me.arn)
 
-        let assumer = STSRoleAssumer(endpoint: { _ in try! Moto.url() }, transport: Self.transport)
+        let assumer = STSRoleAssumer(endpoint: { ResolvedEndpoint(url: try! Moto.url(), signingRegion: $0, source: "test") }, transport: Self.transport)
         let key = try Moto.accessKey()
         let role = "arn:aws:iam::\(me.account):role/dr-restore"
         let creds = try await assumer.assumeRole(using: AWSCredentials(accessKeyId: key.id, secretAccessKey: key.secret), roleArn: role,
@@ -271,7 +271,7 @@ final class MotoIntegrationTests: XCTestCase {
         XCTAssertNotNil(creds.expiration)
         XCTAssertFalse("\(creds)".contains(creds.secretAccessKey))
 
-        let noAuth = STSRoleAssumer(endpoint: { _ in try! Moto.noAuthURL() }, transport: Self.transport)
+        let noAuth = STSRoleAssumer(endpoint: { ResolvedEndpoint(url: try! Moto.noAuthURL(), signingRegion: $0, source: "test") }, transport: Self.transport)
         let web = try await noAuth.assumeRoleWithWebIdentity(roleArn: role, sessionName: "dr-web", webIdentityToken: "token-from-oidc",
                                                              durationSeconds: nil, region: "us-east-1")
         XCTAssertFalse(web.accessKeyId.isEmpty)

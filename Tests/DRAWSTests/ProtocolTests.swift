@@ -37,8 +37,9 @@ final class ProtocolTests: XCTestCase {
         XCTAssertThrowsError(try AWSProtocol.restXML.encode(AWSRequest(operation: "X", input: .query([])), service: .route53, endpoint: endpoint))
     }
 
-    func testGlobalServiceSignsForUSEast1() {
+    func testGlobalServiceSignsForItsPartitionsGlobalRegion() {
         XCTAssertEqual(AWSService.route53.signingRegion("eu-west-1"), "us-east-1")
+        XCTAssertEqual(AWSService.route53.signingRegion("cn-north-1"), "cn-northwest-1")
         XCTAssertEqual(AWSService.rds.signingRegion("eu-west-1"), "eu-west-1")
     }
 
@@ -78,5 +79,40 @@ final class ProtocolTests: XCTestCase {
         let pages: [String?: (items: [Int], next: String?)] = [nil: ([1, 2], "a"), "a": ([3], "b"), "b": ([4], "a")]
         let all = try await Paginator.collect { (token: String?) in Paginator.Page(items: pages[token]!.items, next: pages[token]!.next) }
         XCTAssertEqual(all, [1, 2, 3, 4])
+    }
+}
+
+/// Requests the models accept, from the typed operations (issue 11 item 7).
+final class RequestShapeTests: XCTestCase {
+    func testInstanceRestoresSendNoKMSKeyAndClusterRestoresDo() async throws {
+        let transport = ScriptedTransport([], fallback: HTTPResponse(status: 200, body: Data("<R/>".utf8)))
+        let rds = RDSClient(config: Fixtures.config(transport, clock: ManualClock()))
+        for restore in [{ try await rds.restoreDBInstanceFromDBSnapshot(snapshot: "s", target: "t", options: RDSRestoreOptions(kmsKeyId: "alias/k")) },
+                        { try await rds.restoreDBInstanceToPointInTime(source: "s", target: "t", useLatestRestorableTime: true,
+                                                                       options: RDSRestoreOptions(kmsKeyId: "alias/k")) }] as [() async throws -> DBInstance] {
+            do {
+                _ = try await restore()
+                XCTFail("an instance restore cannot choose a key")
+            } catch let error as DRError {
+                XCTAssertEqual(error.category, .badInput)
+                XCTAssertEqual(error.text.parameters, [.kmsKeyID])
+            }
+        }
+        XCTAssertEqual(transport.sent.count, 0, "nothing was sent")
+        _ = try await rds.restoreDBInstanceFromDBSnapshot(snapshot: "s", target: "t", options: RDSRestoreOptions(instanceClass: "db.t3.micro"))
+        _ = try await rds.restoreDBClusterFromSnapshot(snapshot: "s", target: "c", engine: "aurora-postgresql", options: RDSRestoreOptions(kmsKeyId: "alias/k"))
+        let bodies = transport.sent.map { String(decoding: $0.body, as: UTF8.self) }
+        XCTAssertFalse(bodies[0].contains("KmsKeyId"), bodies[0])
+        XCTAssertTrue(bodies[1].contains("KmsKeyId=alias%2Fk"), bodies[1])
+    }
+
+    func testARoute53CommentIsCutTo256Characters() async throws {
+        let transport = ScriptedTransport([], fallback: HTTPResponse(status: 200, body: Data("<ChangeResourceRecordSetsResponse/>".utf8)))
+        let r53 = Route53Client(config: Fixtures.config(transport, clock: ManualClock()))
+        _ = try await r53.changeResourceRecordSets(zoneId: "Z1", changes: [RecordChange(.upsert, ResourceRecordSet(name: "a.example.com.", type: "A", ttl: 60, values: ["10.0.0.1"]))],
+                                                   comment: String(repeating: "c", count: 300))
+        let xml = String(decoding: try XCTUnwrap(transport.sent.first).body, as: UTF8.self)
+        XCTAssertTrue(xml.contains("<Comment>" + String(repeating: "c", count: 253) + "...</Comment>"), xml)
+        XCTAssertEqual(Route53Client.fittedComment("short"), "short")
     }
 }

@@ -164,7 +164,12 @@ final class AWSCommandTests: XCTestCase {
     func testBadSettingsAreBadInput() throws {
         let badRegion = try DRBinary.run(["aws", "whoami", "--region", "us-east"], environment: environment([:]))
         XCTAssertEqual(badRegion.status, 2)
-        XCTAssertTrue(badRegion.stderr.contains("'us-east' (from --region) does not look like an AWS region"), badRegion.stderr)
+        XCTAssertTrue(badRegion.stderr.contains("\"us-east\" (") && badRegion.stderr.contains("is not an AWS region dr knows"), badRegion.stderr)
+        // The one region check: a well-formed name that is not a region is refused here as by every other command.
+        let unknown = try DRBinary.run(["aws", "whoami"], environment: environment(["AWS_REGION": "us-east-9"]))
+        XCTAssertEqual(unknown.status, 2, unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("\"us-east-9\" (AWS_REGION) is not an AWS region dr knows"), unknown.stderr)
+        XCTAssertFalse(unknown.stderr.contains("No AWS credentials"), "the region is checked before anything else: \(unknown.stderr)")
 
         let noRegion = try DRBinary.run(["aws", "whoami"], environment: environment([:]))
         XCTAssertEqual(noRegion.status, 2)

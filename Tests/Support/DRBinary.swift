@@ -33,9 +33,11 @@ public enum DRBinary {
     }
 
     /// The test process's environment with `extra` on top; NO_COLOR set unless asked not to.
+    /// Instance metadata is off (`TestEnvironment.awsVariables`) unless `extra` names a local server for it.
     static func environment(_ extra: [String: String], noColor: Bool = true) -> [String: String] {
-        var env = ProcessInfo.processInfo.environment
+        var env = TestEnvironment.awsVariables(ProcessInfo.processInfo.environment)
         for (k, v) in extra { env[k] = v }
+        env = TestEnvironment.awsVariables(env)
         env["NO_COLOR"] = noColor ? "1" : nil
         return env
     }

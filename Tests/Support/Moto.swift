@@ -31,17 +31,18 @@ public final class FaultProxy: @unchecked Sendable {
     /// `schedule`: faults for the first requests in order (`503`, `throttle`, `drop`, `denied`, `delay`, `ok`...);
     /// `ratio`/`seed`/`kinds`: a repeatable random share of faulty requests after the schedule;
     /// `reportStates`: RDS resource id → (state, n): its first n descriptions say `state` instead of `available`;
-    /// `log`: a file the proxy appends one JSON line per forwarded request to (start, end, method, path, form).
+    /// `log`: a file the proxy appends one JSON line per forwarded request to (start, end, method, path, form);
+    /// `echoActions`: operations answered with an error that echoes the request (body, token and signature headers).
     public init(upstream: URL, schedule: [String] = [], ratio: Double = 0, seed: Int = 1,
                 kinds: [String] = ["500", "503", "throttle", "drop"], delay: Double = 2,
-                reportStates: [String: (state: String, times: Int)] = [:], log: String? = nil) throws {
+                reportStates: [String: (state: String, times: Int)] = [:], log: String? = nil, echoActions: [String] = []) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Self.scriptPath, "--upstream", upstream.absoluteString,
                              "--schedule", schedule.joined(separator: ","), "--ratio", String(ratio), "--seed", String(seed),
                              "--kinds", kinds.joined(separator: ","), "--delay", String(delay),
                              "--report-state", reportStates.map { "\($0.value.state):\($0.value.times):\($0.key)" }.joined(separator: ",")]
-            + (log.map { ["--log", $0] } ?? [])
+            + (log.map { ["--log", $0] } ?? []) + (echoActions.isEmpty ? [] : ["--echo-action", echoActions.joined(separator: ",")])
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.standardError

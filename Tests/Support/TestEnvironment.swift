@@ -17,6 +17,18 @@ public enum TestEnvironment {
         try require("DR_TEST_PG_CONNINFO", file: file, line: line)
     }
 
+    /// AWS settings for a test or a process it starts: nothing may leave the machine, so the
+    /// EC2 instance-metadata source is off (`AWS_EC2_METADATA_DISABLED=true`, as
+    /// scripts/with-test-servers.sh exports it for the whole run) unless the settings name a
+    /// local metadata server (`AWS_EC2_METADATA_SERVICE_ENDPOINT`) or switch it explicitly.
+    public static func awsVariables(_ variables: [String: String]) -> [String: String] {
+        var out = variables
+        if out["AWS_EC2_METADATA_SERVICE_ENDPOINT"] == nil, out["AWS_EC2_METADATA_DISABLED"] == nil {
+            out["AWS_EC2_METADATA_DISABLED"] = "true"
+        }
+        return out
+    }
+
     /// The PostgreSQL server binaries' folder (`pg_config --bindir`).
     public static func postgresBindir() throws -> String { try require("DR_TEST_PG_BINDIR") }
 

@@ -1,3 +1,4 @@
+import DRCore
 import Foundation
 
 /// The AWS settings in force for one run: the selected profile from the shared files plus the
@@ -30,18 +31,19 @@ public struct AWSConfiguration: Sendable {
 
     // MARK: Region
 
-    /// The region and where it came from, or nil when none is set. Invalid names are bad input.
+    /// The region and where it came from, or nil when none is set. Every name is checked with
+    /// the one region check (`AWSRegion.check`); an unknown one is bad input.
     public func regionIfSet(explicit: String? = nil) throws -> (region: String, source: String)? {
-        let candidates: [(String?, String)] = [
-            (explicit, "--region"),
-            (environment["AWS_REGION"], "AWS_REGION"),
-            (environment["AWS_DEFAULT_REGION"], "AWS_DEFAULT_REGION"),
-            (profile["region"], "region in profile \(profileName)"),
+        let candidates: [(String?, ErrorText, String)] = [
+            (explicit, "\(param: .region)", "--region"),
+            (environment["AWS_REGION"], "AWS_REGION", "AWS_REGION"),
+            (environment["AWS_DEFAULT_REGION"], "AWS_DEFAULT_REGION", "AWS_DEFAULT_REGION"),
+            (profile["region"], "region in profile \(profileName)", "region in profile \(profileName)"),
         ]
-        for case let (value?, source) in candidates {
+        for case let (value?, source, shown) in candidates {
             let region = value.trimmingCharacters(in: .whitespaces)
-            guard AWSRegion.isValid(region) else { throw AWSConfigError.invalidRegion(region, source: source) }
-            return (region, source)
+            try AWSRegion.check(region, source: source)
+            return (region, shown)
         }
         return nil
     }
@@ -66,7 +68,7 @@ public struct AWSConfiguration: Sendable {
     /// global services (signed for the partition's global region), and STS regional unless
     /// `sts_regional_endpoints = legacy` for one of the legacy global regions.
     public func resolveEndpoint(serviceID: String, endpointPrefix: String, region: String, global: Bool) throws -> ResolvedEndpoint {
-        guard AWSRegion.isValid(region) else { throw AWSConfigError.invalidRegion(region, source: "the request") }
+        try AWSRegion.check(region, source: "the region asked for")
         let partition = AWSRegion.partition(of: region)
         let signingRegion = global ? partition.globalSigningRegion : region
 

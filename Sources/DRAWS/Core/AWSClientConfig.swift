@@ -5,6 +5,7 @@ import Logging
 /// Everything a service client needs, already resolved: the region, the endpoint URL (part of
 /// the configuration layer's job), where credentials come from, and the seams for tests.
 public struct AWSClientConfig: Sendable {
+    /// The region requests are signed for (the session takes it from the resolved endpoint).
     public var region: String
     public var endpoint: URL
     public var credentials: any AWSCredentialProvider

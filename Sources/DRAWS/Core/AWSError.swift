@@ -18,13 +18,19 @@ public struct AWSError: Error, Sendable, CustomStringConvertible, Equatable {
     public var requestId: String?
     /// One line per attempt, oldest first (`attempt 1: HTTP 503 ServiceUnavailable: ...`).
     public var attempts: [String]
+    /// True when the last failure was one the retry policy retries (throttling, 5xx, timeouts,
+    /// dropped connections): the attempts ran out, but a later try may succeed. False for a
+    /// refusal another try will not change (authentication, authorization, validation, not found).
+    public var retryable: Bool
 
-    public init(service: String, operation: String, reason: Reason, requestId: String? = nil, attempts: [String] = []) {
+    public init(service: String, operation: String, reason: Reason, requestId: String? = nil, attempts: [String] = [],
+                retryable: Bool = false) {
         self.service = service
         self.operation = operation
         self.reason = reason
         self.requestId = requestId
         self.attempts = attempts
+        self.retryable = retryable
     }
 
     /// The service's error code, or `Transport.<kind>`.
@@ -67,6 +73,9 @@ public struct AWSError: Error, Sendable, CustomStringConvertible, Equatable {
         attempts.count > 1 ? summary + " after \(attempts.count) attempts [" + attempts.joined(separator: "; ") + "]" : summary
     }
 
-    /// The command-line form: a remote error that survived retries (exit 3).
-    public var drError: DRError { .remote(description) }
+    /// The project's form: a remote error (exit 3); a refusal another try will not change is
+    /// `remoteRefused`, so a runbook step does not try it again.
+    public var drError: DRError {
+        DRError(retryable ? .remote : .remoteRefused, ErrorText(description), context: .init(object: "\(service) \(operation)"))
+    }
 }

@@ -17,7 +17,8 @@ public struct AWSService: Sendable, Equatable {
     public var signingName: String
     public var wireProtocol: AWSProtocol
     public var apiVersion: String
-    /// Global services have one endpoint and sign for us-east-1 whatever the client's region.
+    /// Global services have one endpoint per partition and sign for the partition's global
+    /// region (us-east-1, cn-northwest-1, us-gov-west-1, ...) whatever the client's region.
     public var global: Bool
 
     public init(serviceID: String, endpointPrefix: String, signingName: String, wireProtocol: AWSProtocol,
@@ -30,7 +31,8 @@ public struct AWSService: Sendable, Equatable {
         self.global = global
     }
 
-    public func signingRegion(_ region: String) -> String { global ? "us-east-1" : region }
+    /// The region a request to this service from a client in `region` is signed for.
+    public func signingRegion(_ region: String) -> String { global ? AWSRegion.partition(of: region).globalSigningRegion : region }
 
     public static let rds = AWSService(serviceID: "RDS", endpointPrefix: "rds", signingName: "rds",
                                        wireProtocol: .query, apiVersion: "2014-10-31")

@@ -72,10 +72,20 @@ public struct ProfileCredentialProvider: AWSCredentialProvider {
     private func roleProvider(roleArn: String, profile: String, section: ConfigSection, chain: [String]) throws -> any AWSCredentialProvider {
         var durationSeconds: Int?
         if let text = section["duration_seconds"] {
-            guard let seconds = Int(text), seconds >= 900 else {
-                throw failure(profile, "duration_seconds must be a whole number of seconds, at least 900")
+            guard let seconds = Int(text) else {
+                throw failure(profile, "duration_seconds = '\(text)' must be a whole number of seconds, \(STSInputRules.durations.lowerBound) to \(STSInputRules.durations.upperBound)")
             }
+            if let problem = STSInputRules.problem(durationSeconds: seconds) { throw failure(profile, "duration_seconds \(problem)") }
             durationSeconds = seconds
+        }
+        // The values STS would refuse, refused here with the profile and key named (as the SDKs'
+        // parameter validation does), before any credential is looked for.
+        if let problem = STSInputRules.problem(roleArn: roleArn) { throw failure(profile, "role_arn \(problem)") }
+        if let name = section["role_session_name"], let problem = STSInputRules.problem(sessionName: name) {
+            throw failure(profile, "role_session_name = '\(name)' \(problem)")
+        }
+        if let id = section["external_id"], let problem = STSInputRules.problem(externalId: id) {
+            throw failure(profile, "external_id \(problem)")
         }
         let settings = AssumeRoleCredentialProvider.Settings(roleArn: roleArn, sessionName: section["role_session_name"],
                                                              externalId: section["external_id"], durationSeconds: durationSeconds)

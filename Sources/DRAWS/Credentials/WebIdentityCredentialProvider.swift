@@ -46,8 +46,14 @@ public struct WebIdentityCredentialProvider: AWSCredentialProvider {
         case (_?, nil):
             settings = .failure(.failed(name, "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not"))
         case let (file?, role?):
-            settings = .success(Settings(tokenFile: environment.expandingTilde(file), roleArn: role,
-                                         sessionName: environment["AWS_ROLE_SESSION_NAME"]))
+            if let problem = STSInputRules.problem(roleArn: role) {
+                settings = .failure(.failed(name, "AWS_ROLE_ARN \(problem)"))
+            } else if let session = environment["AWS_ROLE_SESSION_NAME"], let problem = STSInputRules.problem(sessionName: session) {
+                settings = .failure(.failed(name, "AWS_ROLE_SESSION_NAME = '\(session)' \(problem)"))
+            } else {
+                settings = .success(Settings(tokenFile: environment.expandingTilde(file), roleArn: role,
+                                             sessionName: environment["AWS_ROLE_SESSION_NAME"]))
+            }
         }
     }
 

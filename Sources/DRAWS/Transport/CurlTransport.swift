@@ -47,6 +47,7 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         guard let scheme = request.url.scheme?.lowercased(), scheme == "https" || scheme == "http" else {
             throw TransportError(.invalidRequest, "unsupported URL scheme in \(request.url.absoluteString)")
         }
+        AWSRequestRecorder.shared?.recordHTTP(request)
         let transfer = CurlTransfer(maxResponseBytes: options.maxResponseBytes)
         let options = self.options
         let pool = self.pool

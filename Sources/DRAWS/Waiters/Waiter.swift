@@ -69,6 +69,17 @@ public struct WaitProgress: Sendable, Equatable {
     public var elapsed: Double
     public var state: String?
     public var attempt: Int
+    /// Set when this poll failed after its retries with an error worth polling again after
+    /// (throttling, 5xx, a timeout): the wait goes on while it has time.
+    public var pollError: String?
+
+    public init(waitingFor: String, elapsed: Double, state: String?, attempt: Int, pollError: String? = nil) {
+        self.waitingFor = waitingFor
+        self.elapsed = elapsed
+        self.state = state
+        self.attempt = attempt
+        self.pollError = pollError
+    }
 }
 
 /// Why a wait ended without success.
@@ -79,6 +90,8 @@ public struct WaiterError: Error, Sendable, CustomStringConvertible {
     public var lastState: String?
     public var elapsed: Double
     public var underlying: String?
+    /// For `unexpectedError`: true when the error was a refusal another try will not change.
+    public var refused: Bool = false
 
     public var description: String {
         let seen = lastState.map { "last state \"\($0)\"" } ?? "no state seen yet"
@@ -92,18 +105,32 @@ public struct WaiterError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Timeouts exit 4; a failure state or a remote error exit 3.
-    public var drError: DRError { kind == .timedOut ? .timedOut(description) : .remote(description) }
+    /// Timeouts exit 4; a failure state or a remote error exit 3 (a refusal as `remoteRefused`).
+    public var drError: DRError {
+        switch kind {
+        case .timedOut: return .timedOut(description)
+        case .failureState: return .remote(description)
+        case .unexpectedError: return DRError(refused ? .remoteRefused : .remote, ErrorText(description))
+        }
+    }
 }
 
 extension Waiter {
     /// Polls `poll` until an acceptor decides. Returns the last output on success (nil when a
     /// "not found" error was the success).
+    ///
+    /// The wait lasts at most `timeout`, and no longer than the task's `TimeBudget` allows (when
+    /// that runs out first, the wait ends with `TimeBudgetExhausted` naming what it waited for);
+    /// each poll's requests get only what is left of the wait. A
+    /// poll that fails after its retries with an error worth another try (throttling, 5xx, a
+    /// timeout) does not end a wait that still has time: it is reported through `progress` and
+    /// the next poll comes after the usual delay. Any other unmatched error ends the wait.
     @discardableResult
     public func wait(clock: any DRClock, jitter: @escaping @Sendable (ClosedRange<Double>) -> Double = { Double.random(in: $0) },
                      progress: (@Sendable (WaitProgress) -> Void)? = nil,
                      poll: @Sendable () async throws -> Output) async throws -> Output? {
         let start = clock.now()
+        let limit = min(timeout, TimeBudget.current.map { max(0, $0.remaining) } ?? .infinity)
         var attempt = 0
         var lastState: String?
         while true {
@@ -111,31 +138,49 @@ extension Waiter {
             let elapsed = { clock.now().timeIntervalSince(start) }
             var decided: State?
             var output: Output?
+            var pollError: String?
             do {
-                let value = try await poll()
+                // Each poll's requests get no more than what is left of the wait.
+                let value = try await TimeBudget(seconds: max(0, limit - elapsed()), clock: clock).run { try await poll() }
                 output = value
                 lastState = state(value) ?? lastState
                 decided = match(value)
             } catch let error as AWSError {
                 decided = match(error)
                 if decided == nil {
-                    throw WaiterError(kind: .unexpectedError, waitingFor: name, lastState: lastState, elapsed: elapsed(), underlying: error.description)
+                    guard error.retryable, elapsed() < limit else {
+                        throw WaiterError(kind: .unexpectedError, waitingFor: name, lastState: lastState, elapsed: elapsed(),
+                                          underlying: error.description, refused: !error.retryable)
+                    }
+                    pollError = error.description
+                } else {
+                    lastState = error.code
                 }
-                lastState = error.code
+            } catch is TimeBudgetExhausted {
+                if limit < timeout { throw budgetExhausted(lastState) }
+                throw WaiterError(kind: .timedOut, waitingFor: name, lastState: lastState, elapsed: elapsed())
             }
-            progress?(WaitProgress(waitingFor: name, elapsed: elapsed(), state: lastState, attempt: attempt))
+            progress?(WaitProgress(waitingFor: name, elapsed: elapsed(), state: lastState, attempt: attempt, pollError: pollError))
             switch decided {
             case .success?: return output
             case .failure?:
                 throw WaiterError(kind: .failureState, waitingFor: name, lastState: lastState, elapsed: elapsed())
             case .retry?, nil:
-                let remaining = timeout - elapsed()
+                let remaining = limit - elapsed()
                 guard remaining > 0 else {
+                    if limit < timeout { throw budgetExhausted(lastState) }
                     throw WaiterError(kind: .timedOut, waitingFor: name, lastState: lastState, elapsed: elapsed())
                 }
                 try await clock.sleep(seconds: min(delay(afterAttempt: attempt, jitter: jitter), remaining))
             }
         }
+    }
+
+    /// The command's budget ran out before the wait's own deadline: say so, naming the wait.
+    func budgetExhausted(_ lastState: String?) -> Error {
+        let seen = lastState.map { "last state \"\($0)\"" } ?? "no state seen yet"
+        guard let budget = TimeBudget.current else { return WaiterError(kind: .timedOut, waitingFor: name, lastState: lastState, elapsed: 0) }
+        return budget.exhausted(waitingFor: "\(name) (\(seen))", lastError: nil)
     }
 
     /// `minDelay` after the first poll, then doubling (jittered between the previous and the new

@@ -2,11 +2,12 @@ import DRAWS
 import DRCore
 import Foundation
 
-/// How the procedures wait: one deadline per kind of operation (`--timeout` overrides it), and
-/// where progress goes. On AWS, polls start 5 s apart and back off to a minute (the DRAWS
-/// waiters), failure states end a wait at once (exit 3), and a timeout says what it waited for
-/// and what it last saw (exit 4); `--no-wait` returns as soon as AWS has accepted the request.
-/// A self-hosted restore waits for its server to recover and promote under the same deadline.
+/// How the procedures wait: one deadline per kind of operation, and where progress goes. On
+/// AWS, polls start 5 s apart and back off to a minute (the DRAWS waiters), failure states end a
+/// wait at once (exit 3), and a timeout says what it waited for and what it last saw (exit 4).
+/// `timeout` bounds the whole procedure: every request and every wait in it gets only what is
+/// left of it (`bounded`). `noWait` returns as soon as AWS has accepted the request. A
+/// self-hosted restore waits for its server to recover and promote under the same deadline.
 public struct WaitSettings: Sendable {
     public enum Operation: String, Sendable {
         case snapshot, copy, restore, delete, dns, cacheSnapshot
@@ -24,7 +25,7 @@ public struct WaitSettings: Sendable {
         }
     }
 
-    /// Overrides every operation's deadline (seconds).
+    /// The time the whole procedure may take (seconds): its requests, retries and waits.
     public var timeout: Double?
     public var noWait: Bool
     public var progress: (@Sendable (WaitProgress) -> Void)?
@@ -37,9 +38,20 @@ public struct WaitSettings: Sendable {
 
     public func deadline(_ operation: Operation) -> Double { timeout ?? operation.defaultDeadline }
 
+    /// Runs a procedure within `timeout` (a `TimeBudget` on `clock`, read by every request and
+    /// wait it makes), with AWS failures as the project's errors.
+    func bounded<T>(clock: any DRClock, _ body: () async throws -> T) async throws -> T {
+        try await RDSProvider.translatingErrors {
+            guard let timeout else { return try await body() }
+            return try await TimeBudget(seconds: timeout, clock: clock).run(body)
+        }
+    }
+
     /// Runs one DRAWS wait with this operation's deadline; nothing when `noWait`.
     func run(_ operation: Operation, _ wait: (Double, (@Sendable (WaitProgress) -> Void)?) async throws -> Void) async throws {
         guard !noWait else { return }
-        do { try await wait(deadline(operation), progress) } catch let error as WaiterError { throw error.drError }
+        do { try await wait(deadline(operation), progress) }
+        catch let error as WaiterError { throw error.drError }
+        catch let error as TimeBudgetExhausted { throw error.drError }
     }
 }

@@ -10,8 +10,11 @@ struct AuroraWriter: Sendable {
     let instanceClass: String
     let engine: String
 
-    /// Deterministic, so a re-run after a crash finds the instance an earlier run made.
-    static func identifier(ofCluster cluster: String) -> String { "\(cluster)-1" }
+    /// `NAME-1`; deterministic, so a re-run after a crash finds the instance an earlier run made,
+    /// and fitted to 63 characters (a cluster name of 62 or 63 gets a shortened, hashed writer name).
+    static func identifier(ofCluster cluster: String) -> String {
+        RDSNames.fitted(cluster, tail: "-1", maxLength: RDSNames.maxIdentifierLength)
+    }
 
     var identifier: String { Self.identifier(ofCluster: cluster) }
 

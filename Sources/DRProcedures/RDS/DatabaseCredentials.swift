@@ -14,6 +14,7 @@ struct DatabaseCredentials {
         case nil:
             throw DRError.badInput("Target \(target) has no `database:`, so dr cannot connect to its database. Add `database: { secret: <Secrets Manager id> }` or `database: { conninfo: ... }`.")
         case .conninfo(let text)?:
+            Redact.registerPassword(inConninfo: text)
             return Self.override(text, host: host, port: port)
         case .secret(let id)?:
             let fields: [String: String]

@@ -50,12 +50,12 @@ struct RDSCopyProcedure {
             throw DRError(.invalidParameter, "\(param: .toRegion) \(destination) is the target's own region; a DR copy must go to another region (dr_region of \(name) is \(settings.drRegion ?? "unset")). Nothing was changed.")
         }
         if let id = request.snapshot, id != "latest" {
-            try RDSNames.checkSnapshotIdentifier(id.hasPrefix("rds:") ? String(id.dropFirst(4)) : id, parameter: .snapshot)
+            try RDSNames.checkSnapshotIdentifier(id.hasPrefix("rds:") ? String(id.dropFirst(4)) : id, parameter: .snapshot, cluster: provider.isCluster)
         }
         let source = try await chooseSource(request, in: try provider.store(settings.region))
         let kmsKey = source.encrypted ? try await drKey(in: destination) : nil
         let destinationStore = try provider.store(destination)
-        let copyId = RDSNames.copyName(of: source.id)
+        let copyId = RDSNames.copyName(of: source.id, cluster: provider.isCluster)
         let tags = DRTags.make(kind: Self.kind, target: name, extra: DRTags.carried(source.tags),
                                more: [DRTags.copiedFrom: source.arn ?? source.id, "dr:source-kind": source.tag(DRTags.kind) ?? "automated"])
         let existing = try await destinationStore.find(copyId)

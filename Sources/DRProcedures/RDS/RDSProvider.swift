@@ -61,7 +61,7 @@ public struct RDSProvider: RecoveryProvider {
     // MARK: Procedures
 
     public func plan(_ request: ProcedureRequest) async throws -> ProcedurePlan {
-        try await Self.translatingErrors {
+        try await wait.bounded(clock: session.clock) {
             switch request {
             case .snapshot(let r):
                 let d = try await RDSSnapshotProcedure(provider: self).decide(r)
@@ -79,21 +79,21 @@ public struct RDSProvider: RecoveryProvider {
     }
 
     public func snapshot(_ request: SnapshotRequest) async throws -> SnapshotResult {
-        try await Self.translatingErrors {
+        try await wait.bounded(clock: session.clock) {
             let procedure = RDSSnapshotProcedure(provider: self)
             return try await procedure.execute(try await procedure.decide(request))
         }
     }
 
     public func copy(_ request: CopyRequest) async throws -> CopyResult {
-        try await Self.translatingErrors {
+        try await wait.bounded(clock: session.clock) {
             let procedure = RDSCopyProcedure(provider: self)
             return try await procedure.execute(try await procedure.decide(request))
         }
     }
 
     public func restore(_ request: RestoreRequest) async throws -> RestoreResult {
-        try await Self.translatingErrors {
+        try await wait.bounded(clock: session.clock) {
             let procedure = RDSRestoreProcedure(provider: self)
             return try await procedure.execute(try await procedure.decide(request))
         }
@@ -101,7 +101,7 @@ public struct RDSProvider: RecoveryProvider {
 
     /// Route 53: the target's `dns:` record (or the request's zone and record).
     public func failover(_ request: FailoverRequest) async throws -> FailoverResult {
-        try await Self.translatingErrors { try await dns.execute(try await dns.decide(try dnsRequest(request))) }
+        try await wait.bounded(clock: session.clock) { try await dns.execute(try await dns.decide(try dnsRequest(request))) }
     }
 
     public func failoverHistory(_ request: FailoverRequest) async throws -> [FailoverChange] {
@@ -129,19 +129,19 @@ public struct RDSProvider: RecoveryProvider {
     }
 
     public func teardown(_ request: TeardownRequest) async throws -> TeardownResult {
-        try await Self.translatingErrors {
+        try await wait.bounded(clock: session.clock) {
             let procedure = teardownProcedure
             return try await procedure.execute(try await procedure.decide(try teardownTarget(request)))
         }
     }
 
     public func status() async throws -> TargetStatus {
-        try await Self.translatingErrors { try await RDSStatusReport(provider: self).run() }
+        try await wait.bounded(clock: session.clock) { try await RDSStatusReport(provider: self).run() }
     }
 
     /// DB instances and clusters in the target's region and DR region that dr restored from this target (by their tags).
     public func restoredResources() async throws -> [RestoredResource] {
-        try await Self.translatingErrors {
+        try await wait.bounded(clock: session.clock) {
             var found: [RestoredResource] = []
             for region in [settings.region] + (settings.drRegion.map { [$0] } ?? []) {
                 let rds = try session.rds(region)
@@ -161,7 +161,7 @@ public struct RDSProvider: RecoveryProvider {
     /// conninfo), optionally pointed at another host (a restored instance). Holds the password:
     /// never print it; `Redact.conninfo` it for messages.
     public func databaseConninfo(host: String? = nil, port: Int? = nil) async throws -> String {
-        try await Self.translatingErrors {
+        try await wait.bounded(clock: session.clock) {
             try await DatabaseCredentials(session: session, region: settings.region).conninfo(settings.database, target: target.name,
                                                                                              host: host, port: port)
         }
@@ -175,6 +175,7 @@ public struct RDSProvider: RecoveryProvider {
         do { return try await body() }
         catch let error as AWSError { throw error.drError }
         catch let error as WaiterError { throw error.drError }
+        catch let error as TimeBudgetExhausted { throw error.drError }
         catch let error as CredentialProviderError { throw DRError.badInput(error.description) }
         catch let error as NoCredentialsError { throw error.drError }
         catch let error as AWSConfigError { throw error.drError }

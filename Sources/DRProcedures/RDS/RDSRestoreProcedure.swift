@@ -84,10 +84,7 @@ struct RDSRestoreProcedure {
     func decide(_ request: RestoreRequest) async throws -> Decision {
         let settings = provider.settings
         try RDSNames.checkInstanceIdentifier(request.name, parameter: .name)
-        if provider.isCluster {
-            try RDSNames.checkInstanceIdentifier(AuroraWriter.identifier(ofCluster: request.name), parameter: .name,
-                                                 note: " (with -1, the name of its writer instance)")
-        } else if request.rds.kmsKeyID != nil {
+        if !provider.isCluster, request.rds.kmsKeyID != nil {
             throw DRError(.invalidParameter, "\(param: .kmsKeyID) applies to Aurora cluster restores only: an RDS instance restore keeps the key of the snapshot or instance it comes from (RestoreDBInstance… has no KmsKeyId). To change the key, copy the snapshot with another key (`dr copy`) and restore the copy. Nothing was changed.")
         }
         let region = try restoreRegion(request)
@@ -177,7 +174,7 @@ struct RDSRestoreProcedure {
                             options: options, tags: options.tags, restoredFrom: from, point: point, snapshot: nil, requestedTime: time,
                             adopt: false, writer: nil, writerExists: false, reads: reads)
         case .snapshot(let requested):
-            if requested != "latest" { try RDSNames.checkSnapshotIdentifier(requested, parameter: .snapshot) }
+            if requested != "latest" { try RDSNames.checkSnapshotIdentifier(requested, parameter: .snapshot, cluster: provider.isCluster) }
             let store = SnapshotStore(rds: rds, cluster: provider.isCluster)
             let snapshot = try await chooseSnapshot(requested, in: store)
             let reads: [PlannedAction] = [.read("find \(requested == "latest" ? "the newest snapshot of \(provider.target.name)" : requested) in \(region)",

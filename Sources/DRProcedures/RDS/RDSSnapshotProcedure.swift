@@ -66,8 +66,8 @@ struct RDSSnapshotProcedure {
         let store = try provider.store(settings.region)
         let mine = try await store.list(of: provider.resource)
 
-        var id = request.weekly ? RDSNames.weeklySnapshot(target: name, at: startedAt)
-                                : RDSNames.adhocSnapshot(target: name, at: startedAt, taken: Set(mine.map(\.id)))
+        var id = request.weekly ? RDSNames.weeklySnapshot(target: name, at: startedAt, cluster: provider.isCluster)
+                                : RDSNames.adhocSnapshot(target: name, at: startedAt, cluster: provider.isCluster, taken: Set(mine.map(\.id)))
         var existing = request.weekly ? try await store.find(id) : nil
         if existing == nil, !request.weekly,
            let unfinished = mine.first(where: { DRTags.isManaged($0.tags, target: name, kind: "adhoc") && ($0.status == "creating" || $0.status == nil) }) {

@@ -154,12 +154,6 @@ public struct Route53Failover: Sendable {
         return page.items.first { Self.fqdn($0.name).lowercased() == name.lowercased() && ["A", "AAAA", "CNAME"].contains($0.type) }
     }
 
-    /// The change's comment, within Route 53's 256 characters.
-    static func comment(record: String, to: String) -> String {
-        let text = "dr failover: \(record) -> \(to)"
-        return text.count <= 256 ? text : String(text.prefix(255)) + "…"
-    }
-
     static func checkInput(zone: String, record: String, to: String?, ttl: Int?) throws {
         let zoneSuffix = "." + zone.lowercased()
         guard record.lowercased() == zone.lowercased() || record.lowercased().hasSuffix(zoneSuffix) else {
@@ -180,6 +174,14 @@ public struct Route53Failover: Sendable {
         let parts = value.split(separator: ".")
         if parts.count == 4, parts.allSatisfy({ UInt8($0) != nil }) { return "A" }
         return "CNAME"
+    }
+
+    /// `dr failover: db.example.com. -> host`, within Route 53's 256 characters: long names
+    /// keep their start and end.
+    static func comment(record: String, to: String) -> String {
+        func short(_ s: String, _ n: Int) -> String { s.count <= n ? s : s.prefix(n / 2 - 2) + "..." + s.suffix(n / 2 - 1) }
+        let full = "dr failover: \(record) -> \(to)"
+        return full.count <= Route53Client.maxCommentLength ? full : "dr failover: \(short(record, 118)) -> \(short(to, 118))"
     }
 
     static func fqdn(_ name: String) -> String { name.hasSuffix(".") ? name : name + "." }

@@ -34,7 +34,7 @@ struct VerifyProcedure: ProcedureExecutor {
         }
         let report = try await Verifier.verify(conninfo: db, against: reference, options: VerifyOptions(rows: try tolerance(call)))
         if let file = reportFile(call) {
-            do { try Data((try ReportRenderer.json(report) + "\n").utf8).write(to: URL(fileURLWithPath: file), options: .atomic) } catch {
+            do { try Data(Redact.secrets(in: try ReportRenderer.json(report) + "\n").utf8).write(to: URL(fileURLWithPath: file), options: .atomic) } catch {
                 throw DRError.badInput("Step '\(call.stepID)': cannot write the verification report to \(file): \(error.localizedDescription).")
             }
         }

@@ -148,7 +148,7 @@ public final class RunDriver: @unchecked Sendable {
 
     public static func failure(_ error: Error) -> StepFailure {
         switch error {
-        case let error as DRError: return StepFailure(error.category, error.message)
+        case let error as DRError: return StepFailure(error.category, error.message, retryable: error.isRetryable)
         case is CancellationError: return StepFailure(.interrupted, "Interrupted.")
         default: return StepFailure(.problemFound, "\(error)")
         }

@@ -9,15 +9,27 @@ public enum RunStatus: String, Sendable, Codable, Equatable {
 public struct StepFailure: Error, Sendable, Codable, Equatable {
     public var category: DRError.Category
     public var message: String
+    /// Whether another attempt could succeed: never for bad input (a parameter that does not
+    /// resolve, a procedure not wired) or an interruption, nor for a refusal that fails the same
+    /// way every time (authentication, authorization, validation: `DRError.isRetryable`).
+    public var isRetryable: Bool
 
-    public init(_ category: DRError.Category, _ message: String) {
+    public init(_ category: DRError.Category, _ message: String, retryable: Bool? = nil) {
         self.category = category
         self.message = message
+        self.isRetryable = retryable ?? (category != .badInput && category != .interrupted)
     }
 
     public var isInterruption: Bool { category == .interrupted }
-    /// Bad input (a parameter that does not resolve, a procedure not wired) fails the same way every time.
-    public var isRetryable: Bool { category != .badInput && category != .interrupted }
+
+    enum CodingKeys: String, CodingKey { case category, message, isRetryable }
+
+    /// A failure written before `isRetryable` existed reads with the value its category implies.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(try c.decode(DRError.Category.self, forKey: .category), try c.decode(String.self, forKey: .message),
+                  retryable: try c.decodeIfPresent(Bool.self, forKey: .isRetryable))
+    }
 }
 
 /// What happened, as the state machine hears it. The journal is a list of these. Steps are

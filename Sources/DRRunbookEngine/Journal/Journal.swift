@@ -38,7 +38,8 @@ public final class Journal: @unchecked Sendable {
             var c = encoder.singleValueContainer()
             try c.encode(RFC3339.format(date, fractional: true))
         }
-        var data = try encoder.encode(line)
+        // Every secret in play, in any encoding, is masked before it can reach the file.
+        var data = Redact.secrets(in: try encoder.encode(line))
         data.append(0x0A)
         try lock.withLock {
             let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }

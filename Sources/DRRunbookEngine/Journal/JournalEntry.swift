@@ -58,7 +58,9 @@ enum JournalLine: Codable, Equatable {
         case type, at, run, index, step, attempt, reentry, value, outputs, error, status, with
     }
 
-    private struct ErrorBody: Codable { var category: DRError.Category; var message: String }
+    /// `retryable` is written only when it differs from what the category implies (journals
+    /// written before it existed read as before).
+    private struct ErrorBody: Codable { var category: DRError.Category; var message: String; var retryable: Bool? }
 
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
@@ -96,7 +98,9 @@ enum JournalLine: Codable, Equatable {
                 try c.encode("step_failed", forKey: .type)
                 try c.encode(step, forKey: .index)
                 try c.encode(attempt, forKey: .attempt)
-                try c.encode(ErrorBody(category: failure.category, message: failure.message), forKey: .error)
+                let implied = StepFailure(failure.category, failure.message).isRetryable
+                try c.encode(ErrorBody(category: failure.category, message: failure.message,
+                                       retryable: failure.isRetryable == implied ? nil : failure.isRetryable), forKey: .error)
             }
         }
     }
@@ -125,7 +129,7 @@ enum JournalLine: Codable, Equatable {
         case "step_succeeded": event = .stepSucceeded(step: try index(), attempt: try attempt(), outputs: try c.decode([String: Value].self, forKey: .outputs))
         case "step_failed":
             let body = try c.decode(ErrorBody.self, forKey: .error)
-            event = .stepFailed(step: try index(), attempt: try attempt(), failure: StepFailure(body.category, body.message))
+            event = .stepFailed(step: try index(), attempt: try attempt(), failure: StepFailure(body.category, body.message, retryable: body.retryable))
         default:
             throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown event type '\(type)'")
         }

@@ -73,6 +73,7 @@ public struct RDSClient: Sendable {
     public func restoreDBInstanceToPointInTime(source: String, target: String, restoreTime: Date? = nil,
                                                useLatestRestorableTime: Bool = false,
                                                options: RDSRestoreOptions = RDSRestoreOptions()) async throws -> DBInstance {
+        try options.checkInstanceRestore("RestoreDBInstanceToPointInTime")
         var p = QueryParams()
         p.add("SourceDBInstanceIdentifier", source)
         p.add("TargetDBInstanceIdentifier", target)
@@ -84,6 +85,7 @@ public struct RDSClient: Sendable {
 
     public func restoreDBInstanceFromDBSnapshot(snapshot: String, target: String,
                                                 options: RDSRestoreOptions = RDSRestoreOptions()) async throws -> DBInstance {
+        try options.checkInstanceRestore("RestoreDBInstanceFromDBSnapshot")
         var p = QueryParams()
         p.add("DBSnapshotIdentifier", snapshot)
         p.add("DBInstanceIdentifier", target)

@@ -1,3 +1,4 @@
+import DRCore
 import Foundation
 
 public struct DBInstance: Sendable, Equatable {
@@ -180,6 +181,8 @@ public struct RDSRestoreOptions: Sendable, Equatable {
     public var multiAZ: Bool?
     public var publiclyAccessible: Bool?
     public var port: Int?
+    /// Aurora cluster restores only (RestoreDBCluster*): an instance restore keeps the
+    /// snapshot's key, and its API has no such member (asking for one is refused).
     public var kmsKeyId: String?
     public var copyTagsToSnapshot: Bool?
     public var deletionProtection: Bool?
@@ -206,6 +209,13 @@ public struct RDSRestoreOptions: Sendable, Equatable {
         self.extra = extra
     }
 
+    /// An instance restore cannot choose a key; say so instead of dropping it.
+    func checkInstanceRestore(_ operation: String) throws {
+        guard kmsKeyId == nil else {
+            throw DRError(.invalidParameter, "\(operation) takes no KMS key: a restored DB instance keeps the key of its snapshot or source (\(param: .kmsKeyID) applies to Aurora cluster restores). Nothing was changed.")
+        }
+    }
+
     func apply(to p: inout QueryParams, cluster: Bool) {
         if cluster {
             p.add("DBSubnetGroupName", subnetGroupName)
@@ -223,7 +233,8 @@ public struct RDSRestoreOptions: Sendable, Equatable {
             p.add("CopyTagsToSnapshot", copyTagsToSnapshot)
         }
         p.add("Port", port)
-        p.add("KmsKeyId", kmsKeyId)
+        // Only cluster restores take a key: a restored instance keeps its snapshot's.
+        if cluster { p.add("KmsKeyId", kmsKeyId) }
         p.add("DeletionProtection", deletionProtection)
         p.addTags(tags)
     }

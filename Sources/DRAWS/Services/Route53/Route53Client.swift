@@ -46,9 +46,13 @@ public struct Route53Client: Sendable {
         try await Paginator.collect { try await listResourceRecordSets(zoneId: zoneId, start: $0, maxItems: pageSize) }
     }
 
+    /// `ChangeBatch.Comment` holds at most this many characters.
+    public static let maxCommentLength = 256
+
+    /// A comment longer than `maxCommentLength` is cut to fit (ending in `...`).
     public func changeResourceRecordSets(zoneId: String, changes: [RecordChange], comment: String? = nil) async throws -> ChangeInfo {
         var xml = #"<?xml version="1.0" encoding="UTF-8"?><ChangeResourceRecordSetsRequest xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><ChangeBatch>"#
-        if let comment { xml += "<Comment>\(XElement.escape(comment))</Comment>" }
+        if let comment { xml += "<Comment>\(XElement.escape(Self.fittedComment(comment)))</Comment>" }
         xml += "<Changes>" + changes.map { "<Change><Action>\($0.action.rawValue)</Action>\($0.recordSet.xml)</Change>" }.joined() + "</Changes>"
         xml += "</ChangeBatch></ChangeResourceRecordSetsRequest>"
         let r = try await client.send(AWSRequest(operation: "ChangeResourceRecordSets",
@@ -76,6 +80,10 @@ public struct Route53Client: Sendable {
         let waiter = Waiter<ChangeInfo>.until("Route 53 change \(id) to be INSYNC", success: ["INSYNC"], failure: [],
                                               state: { $0.status }, minDelay: 2, maxDelay: 30, timeout: timeout)
         try await waiter.wait(clock: client.config.clock, progress: progress) { try await getChange(id: id) }
+    }
+
+    static func fittedComment(_ comment: String) -> String {
+        comment.count <= maxCommentLength ? comment : String(comment.prefix(maxCommentLength - 3)) + "..."
     }
 
     /// `/hostedzone/Z1` → `Z1`, `/change/C1` → `C1`.

@@ -20,6 +20,17 @@ public struct SecretValue: Sendable, Equatable, CustomStringConvertible, CustomD
     }
     public var debugDescription: String { description }
 
+    /// Registers the value with `Redact`: the secret string, its binary form as text, and the
+    /// fields of a JSON secret whose names say they are secret.
+    func registerSecrets() {
+        Redact.register(secretString)
+        Redact.register(secretBinary.map { String(decoding: $0, as: UTF8.self) })
+        for (key, value) in (try? jsonFields()) ?? [:]
+        where ["password", "secret", "token", "key"].contains(where: { key.lowercased().contains($0) }) {
+            Redact.register(value)
+        }
+    }
+
     /// The secret string parsed as a JSON object of strings (e.g. `{"host","port","username","password","database"}`);
     /// numbers become their text. Throws without echoing the value when it is not such an object.
     public func jsonFields() throws -> [String: String] {
@@ -48,8 +59,13 @@ public struct SecretsManagerClient: Sendable {
         var VersionStage: String?
     }
 
+    /// The secret's value, registered with `Redact` before it is returned (the whole string and
+    /// each field of a JSON secret whose name says it is secret: password, secret, token, key),
+    /// so no output edge can show it in any encoding.
     public func getSecretValue(secretId: String, versionId: String? = nil, versionStage: String? = nil) async throws -> SecretValue {
         let request = try AWSRequest.json("GetSecretValue", GetSecretValueInput(SecretId: secretId, VersionId: versionId, VersionStage: versionStage))
-        return try await client.send(request).decode(SecretValue.self)
+        let value = try await client.send(request).decode(SecretValue.self)
+        value.registerSecrets()
+        return value
     }
 }
