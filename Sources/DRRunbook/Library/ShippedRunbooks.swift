@@ -55,21 +55,21 @@ steps:
     with:
       mutates: false
       command: >-
-        echo "Restored ${{ inputs.target }} to ${{ steps.restore.outputs.restored_to }} as ${{ steps.restore.outputs.instance_id }}
-        (${{ steps.restore.outputs.conninfo }}). To send clients there: rds, dr failover --zone ZONE --record NAME --to
-        ${{ steps.restore.outputs.endpoint_host }}; postgres, dr failover ${{ inputs.target }} --to ${{ steps.restore.outputs.instance_id }}.
-        To remove it instead: dr teardown ${{ inputs.target }} ${{ steps.restore.outputs.instance_id }}."
+        echo "Restored ${{ inputs.target }} to ${{ steps.restore.outputs.restored_to || 'the latest restorable time' }} as ${{ steps.restore.outputs.instance_id }}
+        (${{ steps.restore.outputs.conninfo }}). To send clients there: dr failover ${{ inputs.target }} --to ${{ steps.restore.outputs.failover_to }}.
+        To remove it instead: dr teardown ${{ steps.restore.outputs.instance_id }} --target ${{ inputs.target }}."
 
 """#),
         ShippedRunbook(name: "region-failover", text: #"""
 # region-failover: the primary region is gone; run the database from the DR region.
 #
 # When to use: a whole-region outage (the seed plan's region failure procedure). It restores
-# the newest DR-region copy of the target's snapshot (made by weekly-snapshot.yml) in the DR
-# region as `name`, verifies it against a manifest when you give one, repoints the DNS record
-# clients use at the new endpoint, and reports the recovery time by phase. The previous DNS
-# value is in the report (failover output `previous`), to go back with `dr failover --to`.
-# Written for rds targets (Route 53); check it first with --plan, which changes nothing.
+# the newest DR copy of the target's snapshot (made by weekly-snapshot.yml) — rds: in the DR
+# region; postgres: from dr_repository — as `name`, verifies it against a manifest when you give
+# one, repoints what clients use at it (rds: the target's Route 53 record, `dns:` in dr.yml or
+# the `zone`/`record` inputs; postgres: its pg_service.conf entry), and reports the recovery
+# time by phase. The previous value is in the report (failover output `previous`) and in the
+# entry's history: `dr failover TARGET --undo` goes back. Check it first with --plan.
 #
 #   dr run runbooks/region-failover.yml --input target=prod-db --input name=prod-db-dr \
 #       --input zone=example.com --input record=db.example.com --plan
@@ -81,9 +81,11 @@ inputs:
   name:
     description: the new instance's name in the DR region
   zone:
-    description: the Route 53 hosted zone holding the record
+    default: ""
+    description: rds, the Route 53 hosted zone holding the record (default the target's dns.zone)
   record:
-    description: the DNS record clients connect to
+    default: ""
+    description: rds, the DNS record clients connect to (default the target's dns.record)
   ttl:
     type: int
     default: 60
@@ -117,9 +119,10 @@ steps:
   - id: dns
     uses: failover
     with:
+      target: ${{ inputs.target }}
       zone: ${{ inputs.zone }}
       record: ${{ inputs.record }}
-      to: ${{ steps.restore.outputs.endpoint_host }}
+      to: ${{ steps.restore.outputs.failover_to }}
       ttl: ${{ inputs.ttl }}
     retries: 2
 
