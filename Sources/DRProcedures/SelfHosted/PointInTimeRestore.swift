@@ -14,10 +14,42 @@ struct PointInTimeRestore {
     let control: ServerControl
     let logger: Logger
     var clock: DRClock = SystemClock()
-    var timeout: Double = 600
-    var workers = max(2, ProcessInfo.processInfo.activeProcessorCount)
+    /// How long the server may take to recover and promote (seconds).
+    var timeout: Double = SelfHostedProvider.defaultRestoreTimeout
+    /// Replay progress, a few times a minute; without it progress goes to the log.
+    var progress: (@Sendable (ReplayProgress) -> Void)?
 
     private var servers: RestoredServers { RestoredServers(root: settings.restoreRoot) }
+
+    /// What a restore of `point` would use, decided before anything changes (read-only). The run
+    /// and the read-only plan both come from here.
+    struct Choice {
+        var span: RestoreWindows.Span
+        var targetTime: Date?
+        var backupEndOnly: Bool
+        /// WAL to stage: (the name recovery asks for, the archived file holding it).
+        var wal: [(name: String, archived: String)]
+    }
+
+    func choose(_ point: RestorePoint) throws -> Choice {
+        try repository.checkUsable(writableBy: nil)
+        let windows = RestoreWindows(backups: repository.backups.list(), wal: repository.wal)
+        let span: RestoreWindows.Span
+        var targetTime: Date?
+        switch point {
+        case .pointInTime(let t): span = try windows.choose(for: t, repository: repository.root); targetTime = t
+        case .latestRestorable: span = try windows.chooseLatest(repository: repository.root)
+        case .snapshot(let id):
+            let chosen = id == "latest" ? try windows.chooseLatest(repository: repository.root) : windows.spans.first { $0.backup.id == id }
+            guard let chosen else {
+                throw DRError(.notFound, "There is no complete backup \"\(id)\" (\(param: .snapshot)) with its WAL in \(repository.root). `dr status TARGET` lists them. Nothing was changed.")
+            }
+            span = chosen
+        }
+        let backupEndOnly: Bool = { if case .snapshot = point { return true }; return false }()
+        return Choice(span: span, targetTime: targetTime, backupEndOnly: backupEndOnly,
+                      wal: neededWal(span, until: targetTime, backupEndOnly: backupEndOnly))
+    }
 
     func run(point: RestorePoint, name: String, adopt: Bool = false, tags: [String: String] = [:]) throws -> RestoreResult {
         var phases = PhaseTimer(clock: clock)
@@ -29,26 +61,14 @@ struct PointInTimeRestore {
             return try finishAdopted(started, phases: phases)
         }
         try checkNameFree(name)
-        try repository.checkUsable(writableBy: nil)
-        let windows = RestoreWindows(backups: repository.backups.list(), wal: repository.wal)
-        let span: RestoreWindows.Span
-        let targetTime: Date?
-        switch point {
-        case .pointInTime(let t): span = try windows.choose(for: t, repository: repository.root); targetTime = t
-        case .latestRestorable: span = try windows.chooseLatest(repository: repository.root); targetTime = nil
-        case .snapshot(let id):
-            let chosen = id == "latest" ? try windows.chooseLatest(repository: repository.root) : windows.spans.first { $0.backup.id == id }
-            guard let chosen else {
-                throw DRError.badInput("There is no complete backup \"\(id)\" with its WAL in \(repository.root). `dr status TARGET` lists them. Nothing was changed.")
-            }
-            span = chosen; targetTime = nil
-        }
-        let restoreToBackupEnd: Bool = { if case .snapshot = point { return true }; return false }()
-        let needed = neededWal(span, until: targetTime, backupEndOnly: restoreToBackupEnd)
+        let choice = try choose(point)
+        let key = try settings.encryption.map { try RepositoryKey.load($0) }
+        try checkKey(key, for: choice)
+        let (span, targetTime) = (choice.span, choice.targetTime)
         let port = try ServerControl.freePort()
         phases.end("check")
 
-        // 2. Lay down the data directory.
+        // 2. Lay down the data directory and stage the WAL, on the copy threads.
         let folder = servers.folder(name)
         let dataDirectory = folder + "/data"
         let serverUser = OSUser.serverUser
@@ -61,22 +81,22 @@ struct PointInTimeRestore {
             requestedTime: targetTime, recoveredTo: nil, createdAt: clock.now(), tags: tags.isEmpty ? nil : tags)
         try server.save()
         do {
-            try stageWal(needed, into: stagingFolder(dataDirectory))
-            phases.end("stage wal")
-            try layDown(span.backup, into: dataDirectory)
-            try writeRecoveryConfig(dataDirectory: dataDirectory, port: port, socketDirectory: folder,
-                                    targetTime: targetTime, backupEndOnly: restoreToBackupEnd)
+            try layDown(span.backup, wal: choice.wal, key: key, into: dataDirectory)
+            try writeRecoveryConfig(dataDirectory: dataDirectory, port: port, socketDirectory: folder, timeline: span.timeline,
+                                    targetTime: targetTime, backupEndOnly: choice.backupEndOnly)
             if OSUser.isRoot, let serverUser { try giveTree(folder, to: serverUser) }
             phases.end("lay down")
-
-            // 3. Recover: start, replay, promote.
-            try startAndRecover(server: server, targetTime: targetTime, dataDirectory: dataDirectory)
-            phases.end("recover")
         } catch {
-            // Nothing half-made stays behind: the folder is ours (the marker says so).
-            _ = try? control.stop(dataDirectory: dataDirectory, mode: "immediate")
+            // Nothing was started and nothing half-made stays behind: the folder is ours (the marker says so).
             try? FileManager.default.removeItem(atPath: folder)
             throw error
+        }
+        do {
+            // 3. Recover: start, replay, promote.
+            try startAndRecover(server: server, targetTime: targetTime, dataDirectory: dataDirectory, staged: choice.wal.count)
+            phases.end("recover")
+        } catch {
+            throw keepLog(of: &server, after: error)
         }
 
         // 4. Record it.
@@ -89,7 +109,35 @@ struct PointInTimeRestore {
             target: targetName, name: name, endpoint: server.conninfo, snapshot: span.backup.id,
             requestedTime: targetTime, recoveredTo: server.recoveredTo, phases: phases.phases,
             details: ["port": String(port), "data_directory": dataDirectory, "repository": repository.root,
-                      "log": server.logFile, "wal_segments_staged": String(needed.count)])
+                      "log": server.logFile, "wal_segments_staged": String(choice.wal.count), "timeline": String(span.timeline)])
+    }
+
+    /// A wrong or missing key is bad input, found before anything is written.
+    func checkKey(_ key: RepositoryKey?, for choice: Choice) throws {
+        try repository.checkKey(key, recording: false)
+        var needed = Set<String>()
+        if let id = choice.span.backup.keyId { needed.insert(id) }
+        for wal in choice.wal { if let id = (try? repository.wal.record(wal.archived))?.stored?.keyId { needed.insert(id) } }
+        for id in needed.sorted() where key?.id != id {
+            let have = key.map { "the configured key (\($0.source.place)) has the key id \($0.id)" } ?? "the target has no `encryption:` key"
+            throw DRError(RepositoryKey.wrongKey, "The backup \(choice.span.backup.id) and its WAL in \(repository.root) are encrypted with the key \(id), but \(have). Configure that key in the target's `encryption:`. Nothing was changed.")
+        }
+    }
+
+    /// A restore that failed after its server started keeps its folder's log and marker (state
+    /// failed) until `dr teardown`; its data directory goes. The error's text says so (`keptLog`).
+    private func keepLog(of server: inout RestoredServer, after error: Error) -> Error {
+        _ = try? control.stop(dataDirectory: server.dataDirectory, mode: "immediate")
+        try? FileManager.default.removeItem(atPath: server.dataDirectory)
+        try? FileManager.default.removeItem(atPath: stagingFolder(server.dataDirectory))
+        server.state = .failed
+        server.pid = nil
+        if (try? server.save()) == nil { try? FileManager.default.removeItem(atPath: server.folder) }
+        return error
+    }
+
+    private func keptLog(_ server: RestoredServer) -> String {
+        "The server was stopped and its data removed; its log is kept at \(server.logFile) until `dr teardown \(server.name)`."
     }
 
     /// A restore of ours whose server is up (the caller was killed while it recovered, or just
@@ -99,7 +147,9 @@ struct PointInTimeRestore {
         logger.info("adopting a restore dr started earlier", metadata: ["name": "\(server.name)"])
         phases.end("check")
         if server.state != .running {
-            do { try waitUntilPromoted(server: server, dataDirectory: server.dataDirectory) } catch let failure as StartFailure { throw failure.drError }
+            do { try waitUntilPromoted(server: server, dataDirectory: server.dataDirectory, staged: 0) } catch let failure as StartFailure {
+                throw keepLog(of: &server, after: failure.drError)
+            }
             server.state = .running
             server.pid = ServerControl.runningPID(dataDirectory: server.dataDirectory)
             server.recoveredTo = try? lastReplayedCommit(port: server.port)
@@ -116,25 +166,29 @@ struct PointInTimeRestore {
     private func checkNameFree(_ name: String) throws {
         let folder = servers.folder(name)
         guard FileManager.default.fileExists(atPath: folder) else { return }
-        if let existing = servers.load(name), existing.state == .restoring,
+        if let existing = servers.load(name), existing.state == .restoring || existing.state == .failed,
            ServerControl.runningPID(dataDirectory: existing.dataDirectory) == nil {
-            // A restore of ours that was killed midway: clear it and start over.
-            logger.info("removing an interrupted restore", metadata: ["name": "\(name)"])
+            // A restore of ours that was killed midway, or one that failed: clear it and start over.
+            logger.info("removing an interrupted or failed restore", metadata: ["name": "\(name)"])
             try FileManager.default.removeItem(atPath: folder)
             return
         }
-        throw DRError.badInput("The name \"\(name)\" is already in use (\(folder)). Choose another --as NAME, or remove the old one with `dr teardown \(name)`. Nothing was changed.")
+        throw DRError(.nameTaken, "The name \"\(name)\" (\(param: .name)) is already in use (\(folder)). Choose another name, or remove the old one with `dr teardown \(name)`. Nothing was changed.")
     }
 
-    /// The segments the restore will replay: from the backup's start to the first one archived
-    /// after the target time (all of the unbroken chain for the latest restorable time).
-    private func neededWal(_ span: RestoreWindows.Span, until time: Date?, backupEndOnly: Bool) -> [WalFileName] {
-        var needed: [WalFileName] = []
-        for segment in span.segments {
-            needed.append(segment)
-            guard segment.text >= span.backup.stopWal else { continue }
+    /// The WAL the restore will replay: the timeline's history files, and the segments from the
+    /// backup's start to one past the first that ended after the target time (all of the
+    /// unbroken chain for the latest restorable time).
+    private func neededWal(_ span: RestoreWindows.Span, until time: Date?, backupEndOnly: Bool) -> [(name: String, archived: String)] {
+        var needed = span.historyFiles.map { (name: $0, archived: $0) }
+        let stop = WalFileName(span.backup.stopWal)!.ordinal(segmentSize: span.backup.segmentSize)
+        var reached = false
+        for link in span.links {
+            needed.append((link.name.text, link.archived))
+            if reached { break }
+            guard link.name.ordinal(segmentSize: span.backup.segmentSize) >= stop else { continue }
             if backupEndOnly { break }
-            if let time, let record = try? repository.wal.record(segment.text), record.archivedAt >= time { break }
+            if let time, link.endedAt >= time { reached = true }
         }
         return needed
     }
@@ -144,39 +198,41 @@ struct PointInTimeRestore {
         URL(fileURLWithPath: dataDirectory).deletingLastPathComponent().appendingPathComponent("wal-staged").path
     }
 
-    /// Copies the needed WAL out of the archive, checking every checksum, before the server
-    /// starts: damage is reported before recovery begins, and replay then costs a rename per
-    /// segment instead of a `dr` process (the same read-ahead pgBackRest's async archive-get does).
-    private func stageWal(_ segments: [WalFileName], into folder: String) throws {
-        try FileOps.makeDirectory(folder, mode: 0o700)
-        let wal = repository.wal
-        let stager = ParallelMap<Bool>(count: segments.count, workers: workers)
-        try stager.run { i in
-            let name = segments[i].text
-            do {
-                guard try wal.fetch(name: name, to: folder + "/" + name) == .restored else {
-                    throw DRError.problem("The archived WAL file \(name) disappeared from \(wal.directory) during the restore.")
-                }
-            } catch let corrupt as WalArchive.Corrupt {
-                throw DRError.problem(corrupt.description + " Nothing was changed.")
-            }
-            return true
-        }
-    }
-
-    private func layDown(_ backup: BackupInfo, into dataDirectory: String) throws {
+    /// Copies the backup's files into the data directory and the needed WAL beside it, decoding
+    /// and checking each on the copy threads (one job list, largest files first), before the
+    /// server starts: damage is reported before recovery begins, and replay then costs a rename
+    /// per segment instead of a `dr` process (the read-ahead pgBackRest's async archive-get does).
+    private func layDown(_ backup: BackupInfo, wal: [(name: String, archived: String)], key: RepositoryKey?, into dataDirectory: String) throws {
         let source = repository.backups.dataPath(backup.id)
+        let staging = stagingFolder(dataDirectory)
         try FileOps.makeDirectory(dataDirectory, mode: 0o700)
+        try FileOps.makeDirectory(staging, mode: 0o700)
         for dir in try DataDirectoryWalker(root: source).list().directories {
             try FileOps.makeDirectory(dataDirectory + "/" + dir, mode: 0o700)
         }
-        let files = backup.files
-        let copier = ParallelMap<Bool>(count: files.count, workers: workers)
-        try copier.run { i in
+        let files = backup.files.sorted { $0.size > $1.size }
+        let archive = repository.wal
+        let jobs = ParallelMap<Bool>(count: files.count + wal.count, workers: settings.jobs)
+        try jobs.run { i in
+            if i >= files.count {
+                let (name, archived) = wal[i - files.count]
+                do {
+                    guard try archive.fetch(name: archived, to: staging + "/" + name, key: key) == .restored else {
+                        throw DRError(.damaged, "The archived WAL file \(archived) disappeared from \(archive.directory) during the restore. Nothing was started.")
+                    }
+                } catch let corrupt as WalArchive.Corrupt {
+                    throw DRError(.damaged, "\(corrupt.description) Nothing was started.")
+                }
+                return true
+            }
             let entry = files[i]
-            let copied = try FileOps.copy(from: source + "/" + entry.path, to: dataDirectory + "/" + entry.path, sync: false)
-            guard copied.sha256 == entry.sha256, copied.size == entry.size else {
-                throw DRError.problem("The backup \(backup.id) is damaged: \(entry.path) does not match its checksum. Restore from another backup or from the DR copy (--from-dr).")
+            do {
+                try StoredFile.read(from: source + "/" + entry.storedPath, form: entry.stored, original: entry.original, key: key,
+                                    identity: BackupInfo.identity(backup: backup.id, path: entry.path), to: dataDirectory + "/" + entry.path)
+            } catch let damage as StoredFile.Damage {
+                throw Self.damaged(backup, entry, damage.description)
+            } catch FileOps.CopyError.sourceVanished {
+                throw Self.damaged(backup, entry, "it is missing from the repository")
             }
             return true
         }
@@ -189,13 +245,18 @@ struct PointInTimeRestore {
         // before recovery (recovery_init_sync_method), so syncing twice would only cost time.
     }
 
+    static func damaged(_ backup: BackupInfo, _ entry: BackupInfo.FileEntry, _ detail: String) -> DRError {
+        DRError(.damaged, "The backup \(backup.id) is damaged: \(entry.path) (stored as \(entry.storedPath)) \(detail == "it is missing from the repository" ? "is missing from the repository" : "does not pass its check: " + detail). Nothing was started. Restore from another backup or from the DR copy (\(param: .fromDR)).")
+            .with(object: "backup \(backup.id)")
+    }
+
     /// Appends dr's settings to postgresql.auto.conf; later lines win over the source's own.
-    private func writeRecoveryConfig(dataDirectory: String, port: Int, socketDirectory: String,
+    private func writeRecoveryConfig(dataDirectory: String, port: Int, socketDirectory: String, timeline: UInt32,
                                      targetTime: Date?, backupEndOnly: Bool) throws {
-        // Segments staged (and checked) by this restore are a rename away; anything else — history
-        // files, segments past the staged range — comes through `dr wal-fetch`, which checks it too.
+        // Segments staged (and checked) by this restore are a rename away; anything else — newer
+        // history files, segments past the staged range — comes through `dr wal-fetch`, which checks it too.
         let staged = ShellQuote.quote(stagingFolder(dataDirectory)) + "/%f"
-        let restoreCommand = "if [ -f \(staged) ]; then mv \(staged) %p; else \(ShellQuote.quote(drExecutable)) wal-fetch --repository \(ShellQuote.quote(repository.root)) %f %p; fi"
+        let restoreCommand = "if [ -f \(staged) ]; then mv \(staged) %p; else \(walFetchCommand()); fi"
         var lines = [
             "", "# Added by dr restore: a restored copy, listening on 127.0.0.1 only, archiving nothing.",
             "port = \(port)",
@@ -206,6 +267,7 @@ struct PointInTimeRestore {
             "hot_standby = 'on'",
             "logging_collector = 'off'",
             "restore_command = \(confQuote(restoreCommand))",
+            "recovery_target_timeline = '\(timeline)'",
             "recovery_target_action = 'promote'",
         ]
         if let targetTime {
@@ -218,19 +280,30 @@ struct PointInTimeRestore {
         try FileOps.writeAtomically(existing + Data((lines.joined(separator: "\n") + "\n").utf8), to: path, mode: 0o600)
     }
 
+    /// `dr wal-fetch` as restore_command runs it, with the target's key source (never the key).
+    private func walFetchCommand() -> String {
+        var words = [ShellQuote.quote(drExecutable), "wal-fetch", "--repository", ShellQuote.quote(repository.root)]
+        switch settings.encryption {
+        case .file(let path)?: words += ["--key-file", ShellQuote.quote(path)]
+        case .environment(let name)?: words += ["--key-env", ShellQuote.quote(name)]
+        case nil: break
+        }
+        return (words + ["%f", "%p"]).joined(separator: " ")
+    }
+
     private func confQuote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
 
     static let targetNotReached = "recovery ended before configured recovery target was reached"
 
-    private func startAndRecover(server: RestoredServer, targetTime: Date?, dataDirectory: String) throws {
+    private func startAndRecover(server: RestoredServer, targetTime: Date?, dataDirectory: String, staged: Int) throws {
         do {
-            try startOnce(server: server, dataDirectory: dataDirectory)
+            try startOnce(server: server, dataDirectory: dataDirectory, staged: staged)
         } catch let error as StartFailure where error.targetNotReached && targetTime != nil {
             // Every archived commit is older than the target time, so the end of the archive is
             // exactly the state at that time: replay all of it (the server stopped still in recovery).
             logger.info("no commit after the target time in the archive; recovering to the end of the archive")
             try dropRecoveryTarget(dataDirectory: dataDirectory)
-            try startOnce(server: server, dataDirectory: dataDirectory)
+            do { try startOnce(server: server, dataDirectory: dataDirectory, staged: staged) } catch let error as StartFailure { throw error.drError }
         } catch let error as StartFailure {
             throw error.drError
         }
@@ -241,38 +314,82 @@ struct PointInTimeRestore {
         var targetNotReached: Bool
     }
 
-    /// Starts the server and waits until it has promoted and accepts connections. A server that
-    /// exits on the way (recovery failed) is reported with the end of its log.
-    private func startOnce(server: RestoredServer, dataDirectory: String) throws {
-        let started = try control.start(dataDirectory: dataDirectory, logFile: server.logFile, timeout: Int(timeout))
+    /// Starts the server (without pg_ctl's wait: we watch it ourselves) and waits until it has
+    /// promoted and accepts connections.
+    private func startOnce(server: RestoredServer, dataDirectory: String, staged: Int) throws {
+        let started = try control.start(dataDirectory: dataDirectory, logFile: server.logFile)
         guard started.succeeded else { throw recoveryFailure(server) }
-        try waitUntilPromoted(server: server, dataDirectory: dataDirectory)
+        try waitUntilPromoted(server: server, dataDirectory: dataDirectory, staged: staged)
     }
 
-    /// Waits until the server accepts connections out of recovery; throws `StartFailure` when it exits on the way.
-    private func waitUntilPromoted(server: RestoredServer, dataDirectory: String) throws {
-        let deadline = clock.now().addingTimeInterval(timeout)
-        var last = "not accepting connections"
+    /// Waits until the server accepts connections out of recovery, reporting replay progress.
+    /// Throws `StartFailure` when the server exits on the way, when it refuses dr's login (at
+    /// once: waiting would not change that), or when the time is up.
+    private func waitUntilPromoted(server: RestoredServer, dataDirectory: String, staged: Int) throws {
+        let started = clock.now()
+        let deadline = started.addingTimeInterval(timeout)
+        var last = "starting"
+        var reporter = ProgressThrottle()
         while clock.now() < deadline {
-            if let c = try? PGConnection(conninfo: connectConninfo(port: server.port), connectTimeout: 5) {
-                let inRecovery = (try? c.query("SELECT pg_is_in_recovery()").scalar) ?? "t"
-                c.close()
-                if inRecovery == "f" { return }
-                last = "still replaying WAL"
+            do {
+                let c = try PGConnection(conninfo: connectConninfo(port: server.port), connectTimeout: 5)
+                defer { c.close() }
+                let row = try c.query("SELECT pg_is_in_recovery()::text, pg_last_wal_replay_lsn()::text, to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')").rows.first ?? []
+                if row.first == "false" { return }
+                let commit = row.count > 2 ? row[2].flatMap(RFC3339.parse) : nil
+                last = "replaying WAL: at \(row.count > 1 ? row[1] ?? "?" : "?"), last commit \(commit.map { RFC3339.format($0, fractional: true) } ?? "none yet")"
+                    + (server.requestedTime.map { ", target \(RFC3339.format($0, fractional: true))" } ?? "")
+            } catch let error as PostgresError where !Self.isTransient(error) {
+                throw StartFailure(drError: loginRefused(server, error), targetNotReached: false)
+            } catch {
+                last = replayState(server: server, staged: staged)
             }
             if ServerControl.runningPID(dataDirectory: dataDirectory) == nil {
                 usleep(100_000)  // let the log catch up with the exit
                 throw recoveryFailure(server)
             }
+            if reporter.due(state: last, now: clock.now()) { report(server, last, elapsed: clock.now().timeIntervalSince(started)) }
             usleep(50_000)
         }
-        throw StartFailure(drError: .timedOut("The restored server on port \(server.port) did not finish recovery within \(Int(timeout)) seconds (last seen: \(last)). Its log: \(server.logFile)."), targetNotReached: false)
+        throw StartFailure(drError: DRError(.timedOut, "The restored server \(server.name) on port \(server.port) did not finish recovery within \(DurationText.format(timeout)) (\(param: .timeout); last seen: \(last)). \(keptLog(server))"), targetNotReached: false)
+    }
+
+    /// Before the server takes connections: how many staged segments it has taken so far.
+    private func replayState(server: RestoredServer, staged: Int) -> String {
+        guard staged > 0 else { return "starting" }
+        let left = ((try? FileManager.default.contentsOfDirectory(atPath: stagingFolder(server.dataDirectory))) ?? []).count
+        return "replaying WAL: \(staged - left) of \(staged) staged files restored" + (server.requestedTime.map { ", target \(RFC3339.format($0, fractional: true))" } ?? "")
+    }
+
+    private func report(_ server: RestoredServer, _ state: String, elapsed: Double) {
+        if let progress {
+            progress(ReplayProgress(waitingFor: "restored server \(server.name) to recover", state: state, elapsed: elapsed))
+        } else {
+            logger.info("waiting for recovery", metadata: ["name": "\(server.name)", "state": "\(state)", "elapsed": "\(DurationText.format(elapsed))"])
+        }
+    }
+
+    /// Connection failures that waiting may cure (the server is still starting or replaying);
+    /// anything else — authentication, a missing role or database, pg_hba.conf — will not change.
+    static func isTransient(_ error: PostgresError) -> Bool {
+        guard error.code == .connectionFailed || error.code == .timedOut else { return false }
+        let m = error.message.lowercased()
+        return ["connection refused", "the database system is starting up", "not yet accepting connections",
+                "the database system is in recovery mode", "consistent recovery state has not been yet reached",
+                "no such file or directory", "timeout expired", "the database system is shutting down",
+                "server closed the connection unexpectedly", "too many clients"].contains { m.contains($0) }
+    }
+
+    private func loginRefused(_ server: RestoredServer, _ error: PostgresError) -> DRError {
+        let user = (Conninfo.parse(settings.conninfo) ?? []).last { $0.key == "user" }?.value ?? "the default user"
+        return DRError(.authentication, "The restored server \(server.name) is up (port \(server.port)) but refused dr's login: \(error.description). It has the source's roles and pg_hba.conf, so dr must log in as the source does: put the password in the target's conninfo (password=...) or its secret, set PGPASSWORD, or add a line for 127.0.0.1 to a pgpass file (e.g. 127.0.0.1:*:*:\(user):PASSWORD in ~/.pgpass, mode 0600). \(keptLog(server))")
+            .with(object: "restored server \(server.name)", underlying: error.description)
     }
 
     private func recoveryFailure(_ server: RestoredServer) -> StartFailure {
         let log = ServerControl.logTail(server.logFile, lines: 12)
         return StartFailure(
-            drError: .problem("The restored server \(server.name) did not finish recovery. The end of its log (\(server.logFile)):\n\(log)\nThe half-made restore was removed."),
+            drError: DRError(.problemFound, "The restored server \(server.name) did not finish recovery. The end of its log (\(server.logFile)):\n\(log)\n\(keptLog(server))"),
             targetNotReached: log.contains(Self.targetNotReached))
     }
 
@@ -308,6 +425,27 @@ struct PointInTimeRestore {
         user.give(root)
         guard let e = FileManager.default.enumerator(atPath: root) else { return }
         for case let rel as String in e { user.give(root + "/" + rel) }
+    }
+}
+
+/// Replay progress of a restore: what it waits for, what it last saw, for how long.
+public struct ReplayProgress: Sendable, Equatable {
+    public var waitingFor: String
+    public var state: String
+    public var elapsed: Double
+}
+
+/// Reports when the state changes (at most once a second) or every 10 seconds.
+struct ProgressThrottle {
+    private var lastState: String?
+    private var lastReport: Date?
+
+    mutating func due(state: String, now: Date) -> Bool {
+        let since = lastReport.map { now.timeIntervalSince($0) } ?? .infinity
+        guard since >= 10 || (state != lastState && since >= 1) else { return false }
+        lastState = state
+        lastReport = now
+        return true
     }
 }
 

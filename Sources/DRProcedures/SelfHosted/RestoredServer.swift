@@ -7,7 +7,8 @@ struct RestoredServer: Codable, Equatable {
     static let markerName = "dr-restored.json"
     static let createdBy = "dr"
 
-    enum State: String, Codable { case restoring, running, stopped }
+    /// `failed`: recovery did not finish; the folder keeps the marker and the server's log until teardown.
+    enum State: String, Codable { case restoring, running, stopped, failed }
 
     var name: String
     var target: String
@@ -30,7 +31,7 @@ struct RestoredServer: Codable, Equatable {
     var tags: [String: String]? = nil
 
     func save() throws {
-        try FileOps.writeAtomically(try WalArchive.encoder.encode(self), to: folder + "/" + Self.markerName)
+        try FileOps.writeAtomically(try DRJSON.encode(self), to: folder + "/" + Self.markerName)
     }
 }
 
@@ -42,20 +43,20 @@ struct RestoredServers {
 
     func load(_ name: String) -> RestoredServer? {
         guard let data = FileManager.default.contents(atPath: folder(name) + "/" + RestoredServer.markerName),
-              let server = try? WalArchive.decoder.decode(RestoredServer.self, from: data),
+              let server = try? DRJSON.decode(RestoredServer.self, from: data),
               server.createdBy == RestoredServer.createdBy else { return nil }
         return server
     }
 
     /// What holds `name` under the root, in words; nil when a restore as `name` may go ahead:
-    /// nothing is there, a restore of ours that was killed midway (the restore clears it), or,
+    /// nothing is there, a restore of ours that was killed midway or failed (the restore clears it), or,
     /// with `adopt`, a running server dr restored from `target` (the restore adopts it).
     func holder(of name: String, target: String, adopt: Bool) -> String? {
         let path = folder(name)
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         guard let existing = load(name) else { return "\(path), which dr did not make" }
         let running = ServerControl.runningPID(dataDirectory: existing.dataDirectory) != nil
-        if existing.state == .restoring, !running { return nil }
+        if existing.state == .restoring || existing.state == .failed, !running { return nil }
         if adopt, existing.target == target, running { return nil }
         return "restored server \"\(name)\" at \(path) (\(running ? "running" : existing.state.rawValue), restored from \(existing.target))"
     }

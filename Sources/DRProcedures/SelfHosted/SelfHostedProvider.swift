@@ -11,8 +11,11 @@ public struct SelfHostedProvider: RecoveryProvider {
     let logger: Logger
     /// The `dr` executable the server runs for archive_command and restore_command.
     let drExecutable: String
-    /// How long a restored server may take to recover and promote.
-    public var restoreTimeout: Double = 600
+    /// How long a restored server may take to recover and promote (the 4 h `--help` states).
+    public var restoreTimeout: Double = SelfHostedProvider.defaultRestoreTimeout
+    public static let defaultRestoreTimeout: Double = 4 * 3600
+    /// Replay progress of restores; without it, progress goes to the logger.
+    public var progress: (@Sendable (ReplayProgress) -> Void)?
 
     public init(target: Target, settings: PostgresTargetSettings, logger: Logger, drExecutable: String = DRExecutable.path) {
         self.target = target
@@ -49,7 +52,7 @@ public struct SelfHostedProvider: RecoveryProvider {
         let destination = try drRepository()
         return try await offloadBlocking { [self] in
             let started = Date()
-            let outcome = try RepositoryCopy(source: repository, destination: destination, logger: logger).run(only: request.snapshot)
+            let outcome = try RepositoryCopy(source: repository, destination: destination, logger: logger, jobs: settings.jobs).run(only: request.snapshot)
             try Retention(repository: destination, weekly: settings.retentionWeekly).apply(keeping: nil)
             return CopyResult(target: target.name, destination: destination.root, copied: outcome.copied,
                               alreadyPresent: outcome.alreadyPresent, bytesCopied: outcome.bytes, seconds: Date().timeIntervalSince(started))
@@ -58,11 +61,45 @@ public struct SelfHostedProvider: RecoveryProvider {
 
     public func restore(_ request: RestoreRequest) async throws -> RestoreResult {
         let repo = request.fromDR ? try drRepository() : repository
+        let configured = pointInTimeRestore(repo)
+        return try await offloadBlocking { try configured.run(point: request.point, name: request.name, adopt: request.adoptExisting, tags: request.tags) }
+    }
+
+    private func pointInTimeRestore(_ repo: Repository) -> PointInTimeRestore {
         var restore = PointInTimeRestore(targetName: target.name, settings: settings, repository: repo,
                                          drExecutable: drExecutable, control: control, logger: logger)
         restore.timeout = restoreTimeout
-        let configured = restore
-        return try await offloadBlocking { try configured.run(point: request.point, name: request.name, adopt: request.adoptExisting, tags: request.tags) }
+        restore.progress = progress
+        return restore
+    }
+
+    /// Read-only: what the repository (or the DR copy) can restore, from what its archive truly
+    /// holds — the same computation `status` and `restore` use.
+    public func restorableWindows(fromDR: Bool = false) async throws -> RestorableWindows {
+        let repo = fromDR ? try drRepository() : repository
+        return try await offloadBlocking {
+            try repo.checkUsable(writableBy: nil)
+            let windows = RestoreWindows(backups: repo.backups.list(), wal: repo.wal)
+            return RestorableWindows(
+                repository: repo.root,
+                backups: windows.spans.map { .init(backup: $0.backup.id, timeline: $0.timeline, window: $0.window) },
+                merged: windows.merged)
+        }
+    }
+
+    /// Read-only: what `restore(request)` would do — the backup, timeline and WAL it would use —
+    /// from the same decision the restore makes; throws the same bad input (outside the window,
+    /// no such backup, wrong key) without changing anything.
+    public func restoreChoice(_ request: RestoreRequest) async throws -> RestoreChoice {
+        let repo = request.fromDR ? try drRepository() : repository
+        let restore = pointInTimeRestore(repo)
+        return try await offloadBlocking {
+            let choice = try restore.choose(request.point)
+            let key = try settings.encryption.map { try RepositoryKey.load($0) }
+            try restore.checkKey(key, for: choice)
+            return RestoreChoice(repository: repo.root, backup: choice.span.backup.id, timeline: choice.span.timeline,
+                                 window: choice.span.window, targetTime: choice.targetTime, walFiles: choice.wal.count)
+        }
     }
 
     func serviceFile() throws -> ServiceFile {
@@ -121,9 +158,15 @@ public struct SelfHostedProvider: RecoveryProvider {
     public func archiveSetup(apply: Bool) async throws -> ArchiveSetupReport {
         try await offloadBlocking { [self] in
             let plan = try ArchiveSetup(settings: settings, repository: repository, drExecutable: drExecutable).run(apply: apply)
+            let c = plan.cost
             return ArchiveSetupReport(target: target.name, server: plan.server, repository: repository.root,
                                       changes: plan.changes.map { .init(name: $0.name, current: $0.current, wanted: $0.wanted, needsRestart: $0.needsRestart) },
-                                      applied: plan.applied, restartNeeded: plan.restartNeeded, serverUser: plan.serverUser)
+                                      applied: plan.applied, restartNeeded: plan.restartNeeded, serverUser: plan.serverUser,
+                                      quietServerCost: .init(rpoSeconds: c.rpoSeconds, archiveTimeoutSeconds: c.archiveTimeoutSeconds,
+                                                             segmentsPerDay: c.segmentsPerDay, segmentBytes: c.segmentBytes,
+                                                             storedBytesPerSegment: c.storedBytesPerSegment, storedBytesPerDay: c.storedBytesPerDay,
+                                                             compression: settings.compressionName),
+                                      notes: plan.notes)
         }
     }
 
@@ -149,6 +192,52 @@ public struct ArchiveSetupReport: Codable, Sendable, Equatable {
     public var applied: Bool
     public var restartNeeded: Bool
     public var serverUser: String?
+    /// What the proposed archive_timeout costs on a quiet server.
+    public var quietServerCost: QuietServerCost
+    public var notes: [String]
+
+    /// A quiet server forces out one segment per archive_timeout: this many a day, this big stored.
+    public struct QuietServerCost: Codable, Sendable, Equatable {
+        public var rpoSeconds: Double
+        public var archiveTimeoutSeconds: Int
+        public var segmentsPerDay: Int
+        public var segmentBytes: Int64
+        public var storedBytesPerSegment: Int64
+        public var storedBytesPerDay: Int64
+        /// `zstd level 3`, or `none`.
+        public var compression: String
+    }
+}
+
+/// What a repository can restore (`SelfHostedProvider.restorableWindows`).
+public struct RestorableWindows: Codable, Sendable, Equatable {
+    public struct Backup: Codable, Sendable, Equatable {
+        public var backup: String
+        /// The timeline a restore of it follows.
+        public var timeline: UInt32
+        public var window: TimeWindow
+    }
+    public var repository: String
+    /// Each complete backup with its WAL, oldest first.
+    public var backups: [Backup]
+    /// The windows merged where they touch, oldest first; more than one means a gap.
+    public var merged: [TimeWindow]
+
+    /// The newest merged window (what `status` reports as the restorable window).
+    public var latest: TimeWindow? { merged.last }
+    public func contains(_ time: Date) -> Bool { merged.contains { $0.contains(time) } }
+}
+
+/// What a restore would use (`SelfHostedProvider.restoreChoice`).
+public struct RestoreChoice: Codable, Sendable, Equatable {
+    public var repository: String
+    public var backup: String
+    public var timeline: UInt32
+    /// The chosen backup's window.
+    public var window: TimeWindow
+    public var targetTime: Date?
+    /// WAL files the restore stages before it starts the server.
+    public var walFiles: Int
 }
 
 public struct RestoredServerInfo: Codable, Sendable, Equatable {
@@ -164,30 +253,43 @@ public struct RestoredServerInfo: Codable, Sendable, Equatable {
 public enum WalArchiveCommands {
     public enum PushOutcome: String, Sendable { case archived, alreadyArchived = "already-archived" }
 
-    public static func push(repository: String, file: String) throws -> PushOutcome {
+    /// Stores `file` in the repository as `compression` and `encryption` say (what `dr archive
+    /// setup` writes into archive_command from the target's settings).
+    public static func push(repository: String, file: String, compression: PostgresTargetSettings.Compression = .none,
+                            encryption: KeySource? = nil) throws -> PushOutcome {
         let repo = Repository(root: repository)
         try repo.checkUsable(writableBy: OSUser.current, subdirectory: "wal")
+        let settings = PostgresTargetSettings(conninfo: "", repository: repository, compression: compression, encryption: encryption)
+        let codec = try settings.storageCodec()
+        try repo.checkKey(codec.key, recording: true)
         if !FileManager.default.fileExists(atPath: repo.walDirectory) { try FileOps.makeDirectory(repo.walDirectory) }
-        switch try repo.wal.push(source: file) {
+        switch try repo.wal.push(source: file, codec: codec) {
         case .archived: return .archived
         case .alreadyArchived: return .alreadyArchived
         }
     }
 
     /// Fetch outcomes as restore_command needs them: restored, not in the archive (the end of
-    /// the archive, which PostgreSQL expects), or damaged (recovery must stop, not promote early).
+    /// the archive, which PostgreSQL expects), or unusable — damaged, or encrypted with another
+    /// key — (recovery must stop, not promote early).
     public enum FetchOutcome: Sendable, Equatable { case restored, notInArchive, damaged(String) }
 
-    public static func fetch(repository: String, name: String, destination: String) throws -> FetchOutcome {
+    public static func fetch(repository: String, name: String, destination: String, encryption: KeySource? = nil) throws -> FetchOutcome {
         let repo = Repository(root: repository)
         try repo.checkUsable(writableBy: nil)
         do {
-            switch try repo.wal.fetch(name: name, to: destination) {
+            let key = try encryption.map { try RepositoryKey.load($0) }
+            try repo.checkKey(key, recording: false)
+            switch try repo.wal.fetch(name: name, to: destination, key: key) {
             case .restored: return .restored
             case .notInArchive: return .notInArchive
             }
         } catch let corrupt as WalArchive.Corrupt {
             return .damaged(corrupt.description)
+        } catch let problem as StoredFile.KeyProblem {
+            return .damaged("The archived WAL file \(name) cannot be read: \(problem.description). Give restore_command the repository's key.")
+        } catch let error as DRError where error.code == RepositoryKey.wrongKey || error.code == .invalidConfig {
+            return .damaged(error.message)
         }
     }
 }

@@ -27,7 +27,7 @@ public enum FileOps {
         let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard output >= 0 else { throw failure("create \(destination)") }
         defer { close(output) }
-        let copied = try hashChunks(of: input, path: source) { chunk in try writeAll(output, chunk, path: destination) }
+        let copied = try readChunks(of: input, path: source) { chunk in try writeAll(output, chunk, path: destination) }
         if sync, fsync(output) != 0 { throw failure("fsync \(destination)") }
         return copied
     }
@@ -37,11 +37,11 @@ public enum FileOps {
         let input = open(path, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw failure("open \(path)") }
         defer { close(input) }
-        return try hashChunks(of: input, path: path) { _ in }
+        return try readChunks(of: input, path: path) { _ in }
     }
 
     /// Reads `fd` to its end in large chunks, hashing each and handing it to `body`.
-    private static func hashChunks(of fd: Int32, path: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Copied {
+    static func readChunks(of fd: Int32, path: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Copied {
         let hasher = SHA256Hasher()
         var total: Int64 = 0
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
@@ -118,11 +118,11 @@ public enum FileOps {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: mode])
         } catch {
-            throw DRError.problem("Could not create the folder \(path): \(error.localizedDescription).")
+            throw DRError(.storage, "Could not create the folder \(path): \(error.localizedDescription).")
         }
     }
 
-    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
         var offset = 0
         while offset < bytes.count {
             let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
@@ -132,6 +132,6 @@ public enum FileOps {
     }
 
     static func failure(_ what: String) -> DRError {
-        .problem("Could not \(what): \(String(cString: strerror(errno))). Check the disk and the folder's permissions, then run the command again.")
+        DRError(.storage, "Could not \(what): \(String(cString: strerror(errno))). Check the disk and the folder's permissions, then run the command again.")
     }
 }
