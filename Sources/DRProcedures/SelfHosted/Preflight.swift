@@ -34,7 +34,8 @@ struct Preflight {
         let modeOK = ["on", "always"].contains(current.archiveMode)
         let pushesHere = current.archiveCommand.contains("wal-push") && current.archiveCommand.contains(repository.root)
         // The WAL must be stored as the target says (compressed, encrypted with its key) too.
-        let asConfigured = current.archiveCommand.hasSuffix(" " + ArchiveSetup.pushArguments(settings))
+        // (It may run other commands too, e.g. `dr wal-push ... %p && another-tool %p`.)
+        let asConfigured = current.archiveCommand.contains(" " + ArchiveSetup.pushArguments(settings))
         guard levelOK, modeOK, pushesHere, asConfigured else {
             let command = current.archiveCommand.isEmpty ? "empty" : !pushesHere ? "does not push here"
                 : "pushes here but not with the target's compression and encryption settings"

@@ -161,7 +161,7 @@ struct RestoreWindows {
         var earliest = [backup.consistentAt ?? backup.stoppedAt, stopLink.endedAt]
         if backup.consistentAt == nil, let lsn = LSN.parse(backup.startLsn) {
             // Before dr kept the consistent time: the backup history file was archived right after the stop.
-            let label = String(format: "%@.%08X.backup", backup.startWal, UInt32(lsn % size))
+            let label = backup.startWal + String(format: ".%08X.backup", UInt32(lsn % size))
             if archive.names.contains(label), let record = archive.record(label) { earliest.append(record.archivedAt) }
         }
         let from = earliest.min()!

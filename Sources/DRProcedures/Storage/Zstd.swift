@@ -75,9 +75,12 @@ final class ZstdDecompressor {
         var source = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
         while true {
             var target = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
+            let consumed = source.pos
             let hint = ZSTD_decompressStream(context, &target, &source)
             if ZSTD_isError(hint) != 0 { throw ZstdError(String(cString: ZSTD_getErrorName(hint))) }
-            frameComplete = hint == 0
+            // 0: a frame ended and is flushed. A call that moved nothing (after output that filled
+            // the buffer exactly) says it awaits a next frame, which does not undo the end.
+            if hint == 0 { frameComplete = true } else if source.pos > consumed || target.pos > 0 { frameComplete = false }
             if target.pos > 0 { try sink(UnsafeRawBufferPointer(start: output.baseAddress, count: target.pos)) }
             // Done with this input once it is consumed and the output was not filled (nothing held back).
             if source.pos == source.size && target.pos < target.size { return }
