@@ -67,6 +67,12 @@ final class SelfHostedStorageTests: XCTestCase {
         source = try ArchivedSource(extra: encrypted())
         let setup = try source.dr(["archive", "setup", source.target])
         XCTAssertTrue(setup.stdout.contains("already configured"), setup.stdout + setup.stderr)
+        // The archive_timeout that fits the default 5 min RPO, and what it costs on a quiet server.
+        XCTAssertTrue(setup.stdout.contains("archive_timeout = 270 s") && setup.stdout.contains("320 forced WAL segments a day")
+                      && setup.stdout.contains("16.0 MiB each uncompressed") && setup.stdout.contains("KiB each as stored here with zstd level 3"), setup.stdout)
+        let setupJSON = try json(try source.dr(["archive", "setup", source.target, "--output", "json"]))
+        let cost = try XCTUnwrap(setupJSON["quiet_server_cost"] as? [String: Any])
+        XCTAssertLessThan(cost["stored_bytes_per_segment"] as? Int ?? .max, 64 << 10)
         try source.cluster.execute("CREATE TABLE events (id bigserial PRIMARY KEY, batch int NOT NULL, payload text, created_at timestamptz NOT NULL DEFAULT clock_timestamp())")
         try insert(2000, batch: 1)
         let snap = try source.dr(["snapshot", source.target, "--output", "json"])

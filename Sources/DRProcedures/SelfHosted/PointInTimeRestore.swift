@@ -147,7 +147,7 @@ struct PointInTimeRestore {
         logger.info("adopting a restore dr started earlier", metadata: ["name": "\(server.name)"])
         phases.end("check")
         if server.state != .running {
-            do { try waitUntilPromoted(server: server, dataDirectory: server.dataDirectory, staged: 0) } catch let failure as StartFailure {
+            do { try waitUntilPromoted(server: server, dataDirectory: server.dataDirectory, staged: 0, logStart: Self.logSize(server.logFile)) } catch let failure as StartFailure {
                 throw keepLog(of: &server, after: failure.drError)
             }
             server.state = .running
@@ -210,10 +210,14 @@ struct PointInTimeRestore {
         for dir in try DataDirectoryWalker(root: source).list().directories {
             try FileOps.makeDirectory(dataDirectory + "/" + dir, mode: 0o700)
         }
-        let files = backup.files.sorted { $0.size > $1.size }
+        // Largest first over both kinds, so the copy threads finish together.
+        let files = backup.files
+        let order = (files.indices.map { (i: $0, size: files[$0].size) } + wal.indices.map { (i: files.count + $0, size: Int64(backup.segmentSize)) })
+            .sorted { $0.size > $1.size }.map(\.i)
         let archive = repository.wal
-        let jobs = ParallelMap<Bool>(count: files.count + wal.count, workers: settings.jobs)
-        try jobs.run { i in
+        let jobs = ParallelMap<Bool>(count: order.count, workers: settings.jobs)
+        try jobs.run { k in
+            let i = order[k]
             if i >= files.count {
                 let (name, archived) = wal[i - files.count]
                 do {
@@ -317,19 +321,25 @@ struct PointInTimeRestore {
     /// Starts the server (without pg_ctl's wait: we watch it ourselves) and waits until it has
     /// promoted and accepts connections.
     private func startOnce(server: RestoredServer, dataDirectory: String, staged: Int) throws {
+        let logStart = Self.logSize(server.logFile)
         let started = try control.start(dataDirectory: dataDirectory, logFile: server.logFile)
         guard started.succeeded else { throw recoveryFailure(server) }
-        try waitUntilPromoted(server: server, dataDirectory: dataDirectory, staged: staged)
+        try waitUntilPromoted(server: server, dataDirectory: dataDirectory, staged: staged, logStart: logStart)
+    }
+
+    static func logSize(_ path: String) -> UInt64 {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64) ?? 0
     }
 
     /// Waits until the server accepts connections out of recovery, reporting replay progress.
     /// Throws `StartFailure` when the server exits on the way, when it refuses dr's login (at
     /// once: waiting would not change that), or when the time is up.
-    private func waitUntilPromoted(server: RestoredServer, dataDirectory: String, staged: Int) throws {
+    private func waitUntilPromoted(server: RestoredServer, dataDirectory: String, staged: Int, logStart: UInt64 = 0) throws {
         let started = clock.now()
         let deadline = started.addingTimeInterval(timeout)
         var last = "starting"
         var reporter = ProgressThrottle()
+        var seenRunning = false
         while clock.now() < deadline {
             do {
                 let c = try PGConnection(conninfo: connectConninfo(port: server.port), connectTimeout: 5)
@@ -344,7 +354,10 @@ struct PointInTimeRestore {
             } catch {
                 last = replayState(server: server, staged: staged)
             }
-            if ServerControl.runningPID(dataDirectory: dataDirectory) == nil {
+            if ServerControl.runningPID(dataDirectory: dataDirectory) != nil {
+                seenRunning = true
+            } else if seenRunning || clock.now().timeIntervalSince(started) > 30 || Self.startupFailed(logFile: server.logFile, since: logStart) {
+                // Gone after it ran, or never came up (pg_ctl -W returns before postmaster.pid exists).
                 usleep(100_000)  // let the log catch up with the exit
                 throw recoveryFailure(server)
             }
@@ -352,6 +365,15 @@ struct PointInTimeRestore {
             usleep(50_000)
         }
         throw StartFailure(drError: DRError(.timedOut, "The restored server \(server.name) on port \(server.port) did not finish recovery within \(DurationText.format(timeout)) (\(param: .timeout); last seen: \(last)). \(keptLog(server))"), targetNotReached: false)
+    }
+
+    /// A server that stopped before it wrote postmaster.pid says so in what it logged since `offset`.
+    static func startupFailed(logFile: String, since offset: UInt64) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: logFile) else { return false }
+        defer { try? handle.close() }
+        try? handle.seek(toOffset: offset)
+        let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        return text.contains("database system is shut down") || text.contains("aborting startup")
     }
 
     /// Before the server takes connections: how many staged segments it has taken so far.
