@@ -114,14 +114,14 @@ pgbr_wal_bytes() { local s=0 f n; while read -r f; do n=$(basename "$f"); n=${n:
 
 echo "dr: $DR; pgBackRest: $(pgbackrest version); jobs/process-max: $JOBS; runs: $RUNS"
 for db in $DATABASES; do
-  q -c "DROP TABLE IF EXISTS big, tick" -c "DROP TABLE IF EXISTS pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history" >/dev/null
+  PGOPTIONS="-c client_min_messages=warning" q -c "DROP TABLE IF EXISTS big, tick, pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history"
   if [ "$db" = text ]; then
     q -c "CREATE TABLE big AS SELECT g AS id, md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) AS payload FROM generate_series(1, $TEXT_ROWS) g" \
       -c "ALTER TABLE big ADD PRIMARY KEY (id)"
-    busy="UPDATE big SET payload = md5(payload) || substr(payload, 33) WHERE id BETWEEN :lo AND :lo + 20000"
+    busy="UPDATE big SET payload = md5(payload) || substr(payload, 33) WHERE id BETWEEN LO AND LO + 20000"
   else
     "$bindir/pgbench" -i -q -s "$PGBENCH_SCALE" postgres >/dev/null 2>&1
-    busy="UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid BETWEEN :lo AND :lo + 20000"
+    busy="UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid BETWEEN LO AND LO + 20000"
   fi
   q -c "CREATE TABLE tick (i int)" -c "CHECKPOINT" >/dev/null
   switch_and_wait
@@ -170,7 +170,7 @@ for db in $DATABASES; do
   start=$(q -c "SELECT pg_current_wal_lsn()")
   lo=1; T=""
   while [ "$(q -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$start') >= $WAL_SEGMENTS * 16 * 1024 * 1024")" = f ]; do
-    q -v lo=$lo -c "$busy" >/dev/null
+    q -c "${busy//LO/$lo}" >/dev/null
     lo=$((lo + 20000))
     if [ -z "$T" ] && [ "$(q -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$start') >= $WAL_SEGMENTS * 8 * 1024 * 1024")" = t ]; then
       sleep 0.2; T=$(pgtime); sleep 0.2
@@ -180,6 +180,7 @@ for db in $DATABASES; do
   switch_and_wait
   printf '%s WAL, busy (%s to %s): dr %8.1f MiB   pgbackrest %8.1f MiB   ratio %.3f\n' "$db" "$first" "$last" \
     "$(mib "$(dr_wal_bytes "$first" "$last")")" "$(mib "$(pgbr_wal_bytes "$first" "$last")")" "$(ratio "$(dr_wal_bytes "$first" "$last")" "$(pgbr_wal_bytes "$first" "$last")")"
+  q -c "CHECKPOINT" >/dev/null; sleep 1; switch_and_wait
   qfirst=$(q -c "SELECT pg_walfile_name(pg_current_wal_lsn())")
   for i in $(seq 1 "$QUIET"); do q -c "INSERT INTO tick VALUES ($i)" >/dev/null; switch_and_wait; done
   qlast=$(q -c "SELECT pg_walfile_name(pg_current_wal_lsn() - 1)")

@@ -107,16 +107,21 @@ struct BaseBackup {
         for dir in listing.directories { try FileOps.makeDirectory(destination + "/" + dir, mode: 0o700) }
         let files = listing.files.sorted { $0.size > $1.size }
         let results = ParallelMap<BackupInfo.FileEntry>(count: files.count, workers: settings.jobs)
+        // Files reach the disk on the writeback thread while the copy threads go on; all of them
+        // before backup.json is written.
+        let writeback = Writeback()
+        defer { try? writeback.wait() }
         try results.run { i -> BackupInfo.FileEntry? in
             let rel = files[i].path
             do {
                 let written = try StoredFile.write(from: dataDirectory + "/" + rel, to: destination + "/" + rel + codec.suffix, codec: codec,
-                                                   identity: BackupInfo.identity(backup: id, path: rel), sync: true)
+                                                   identity: BackupInfo.identity(backup: id, path: rel), sync: .background(writeback))
                 return BackupInfo.FileEntry(path: rel, size: written.original.size, sha256: written.original.sha256, stored: written.form)
             } catch FileOps.CopyError.sourceVanished {
                 return nil
             }
         }
+        try writeback.wait()
         for dir in listing.directories { FileOps.syncDirectory(destination + "/" + dir) }
         return results.values.compactMap { $0 }
     }

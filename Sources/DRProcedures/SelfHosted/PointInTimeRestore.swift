@@ -215,6 +215,11 @@ struct PointInTimeRestore {
         let order = (files.indices.map { (i: $0, size: files[$0].size) } + wal.indices.map { (i: files.count + $0, size: Int64(backup.segmentSize)) })
             .sorted { $0.size > $1.size }.map(\.i)
         let archive = repository.wal
+        // Large files go to disk in the background while the threads decode, so the sync
+        // PostgreSQL makes of the data directory before recovery finds them written; it syncs
+        // the small ones itself.
+        let writeback = Writeback()
+        defer { try? writeback.wait() }
         let jobs = ParallelMap<Bool>(count: order.count, workers: settings.jobs)
         try jobs.run { k in
             let i = order[k]
@@ -232,7 +237,8 @@ struct PointInTimeRestore {
             let entry = files[i]
             do {
                 try StoredFile.read(from: source + "/" + entry.storedPath, form: entry.stored, original: entry.original, key: key,
-                                    identity: BackupInfo.identity(backup: backup.id, path: entry.path), to: dataDirectory + "/" + entry.path)
+                                    identity: BackupInfo.identity(backup: backup.id, path: entry.path), to: dataDirectory + "/" + entry.path,
+                                    sync: entry.size >= 1 << 20 ? .background(writeback) : .none)
             } catch let damage as StoredFile.Damage {
                 throw Self.damaged(backup, entry, damage.description)
             } catch FileOps.CopyError.sourceVanished {
@@ -240,13 +246,12 @@ struct PointInTimeRestore {
             }
             return true
         }
+        try writeback.wait()
         try FileOps.writeAtomically(Data(backup.backupLabel.utf8), to: dataDirectory + "/backup_label", mode: 0o600)
         if let map = backup.tablespaceMap {
             try FileOps.writeAtomically(Data(map.utf8), to: dataDirectory + "/tablespace_map", mode: 0o600)
         }
         try FileOps.writeAtomically(Data(), to: dataDirectory + "/recovery.signal", mode: 0o600)
-        // No fsync here: a server starting from a backup label syncs its whole data directory
-        // before recovery (recovery_init_sync_method), so syncing twice would only cost time.
     }
 
     static func damaged(_ backup: BackupInfo, _ entry: BackupInfo.FileEntry, _ detail: String) -> DRError {
@@ -394,7 +399,11 @@ struct PointInTimeRestore {
     /// Connection failures that waiting may cure (the server is still starting or replaying);
     /// anything else — authentication, a missing role or database, pg_hba.conf — will not change.
     static func isTransient(_ error: PostgresError) -> Bool {
-        guard error.code == .connectionFailed || error.code == .timedOut else { return false }
+        switch error.code {
+        case .badConninfo: return false
+        case .queryFailed, .timedOut, .cancelled: return true  // connected: the login itself worked
+        case .connectionFailed: break
+        }
         let m = error.message.lowercased()
         return ["connection refused", "the database system is starting up", "not yet accepting connections",
                 "the database system is in recovery mode", "consistent recovery state has not been yet reached",

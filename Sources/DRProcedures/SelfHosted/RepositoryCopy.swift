@@ -56,7 +56,7 @@ struct RepositoryCopy {
             }
             let storedName = name + (record.stored?.suffix ?? "")
             let temp = FileOps.tempName(for: to.directory + "/" + storedName)
-            let copied = try FileOps.copy(from: from.directory + "/" + storedName, to: temp, sync: true, mode: 0o644)
+            let copied = try FileOps.copy(from: from.directory + "/" + storedName, to: temp, sync: .now, mode: 0o644)
             let expected = record.stored.map { FileOps.Copied(size: $0.size, sha256: $0.sha256) } ?? record.original
             guard copied == expected else {
                 unlink(temp)
@@ -87,7 +87,7 @@ struct RepositoryCopy {
             // Resume: a file already copied (under its final name in the work folder) and intact is kept.
             if let present = try? FileOps.checksum(dest), present == entry.storedChecksum { return 0 }
             let temp = FileOps.tempName(for: dest)
-            let copied = try FileOps.copy(from: from + "/" + entry.storedPath, to: temp, sync: true)
+            let copied = try FileOps.copy(from: from + "/" + entry.storedPath, to: temp, sync: .now)
             guard copied == entry.storedChecksum else {
                 unlink(temp)
                 throw DRError(.damaged, "The backup \(backup.id) in \(source.root) is damaged: \(entry.storedPath) does not match its checksum. It was not copied.")

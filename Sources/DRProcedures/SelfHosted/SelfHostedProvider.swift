@@ -126,10 +126,10 @@ public struct SelfHostedProvider: RecoveryProvider {
             return FailoverResult(entry: service, location: path, now: now, previous: replaced)
         }
         guard let name = request.to else {
-            throw DRError.badInput("Say where clients should go: --to NAME (a restored server), or --undo. Nothing was changed.")
+            throw DRError.badInput("Say where clients should go: \(param: .to) (a restored server's name), or \(param: .undo). Nothing was changed.")
         }
         guard let server = RestoredServers(root: settings.restoreRoot).load(name), server.state == .running else {
-            throw DRError.badInput("There is no running restored server named \"\(name)\" under \(settings.restoreRoot). Restore one with `dr restore \(target.name) ... --as \(name)`. Nothing was changed.")
+            throw DRError.badInput("There is no running restored server named \"\(name)\" under \(settings.restoreRoot). Restore one as \(name) (\(param: .name)) first, e.g. with `dr restore \(target.name)`. Nothing was changed.")
         }
         let pairs = (Conninfo.parse(server.conninfo) ?? []).filter { $0.key != "password" }.map { ($0.key, $0.value) }
         let previous = try file.repoint(service, to: pairs)
@@ -209,37 +209,6 @@ public struct ArchiveSetupReport: Codable, Sendable, Equatable {
     }
 }
 
-/// What a repository can restore (`SelfHostedProvider.restorableWindows`).
-public struct RestorableWindows: Codable, Sendable, Equatable {
-    public struct Backup: Codable, Sendable, Equatable {
-        public var backup: String
-        /// The timeline a restore of it follows.
-        public var timeline: UInt32
-        public var window: TimeWindow
-    }
-    public var repository: String
-    /// Each complete backup with its WAL, oldest first.
-    public var backups: [Backup]
-    /// The windows merged where they touch, oldest first; more than one means a gap.
-    public var merged: [TimeWindow]
-
-    /// The newest merged window (what `status` reports as the restorable window).
-    public var latest: TimeWindow? { merged.last }
-    public func contains(_ time: Date) -> Bool { merged.contains { $0.contains(time) } }
-}
-
-/// What a restore would use (`SelfHostedProvider.restoreChoice`).
-public struct RestoreChoice: Codable, Sendable, Equatable {
-    public var repository: String
-    public var backup: String
-    public var timeline: UInt32
-    /// The chosen backup's window.
-    public var window: TimeWindow
-    public var targetTime: Date?
-    /// WAL files the restore stages before it starts the server.
-    public var walFiles: Int
-}
-
 public struct RestoredServerInfo: Codable, Sendable, Equatable {
     public var name: String
     public var port: Int
@@ -278,6 +247,9 @@ public enum WalArchiveCommands {
         let repo = Repository(root: repository)
         try repo.checkUsable(writableBy: nil)
         do {
+            // A file that is not there is the end of the archive, whatever the key.
+            _ = try WalArchive.validName(name)
+            guard repo.wal.existingStoredPath(name) != nil else { return .notInArchive }
             let key = try encryption.map { try RepositoryKey.load($0) }
             try repo.checkKey(key, recording: false)
             switch try repo.wal.fetch(name: name, to: destination, key: key) {

@@ -70,7 +70,7 @@ struct WalArchive {
         let final = directory + "/" + name + codec.suffix
         let temp = FileOps.tempName(for: final)
         do {
-            let written = try StoredFile.write(from: source, to: temp, codec: codec, identity: Self.identity(name), sync: true, mode: 0o640)
+            let written = try StoredFile.write(from: source, to: temp, codec: codec, identity: Self.identity(name), sync: .now, mode: 0o640)
             let switches = parsed.kind == .history
                 ? FileManager.default.contents(atPath: source).map { TimelineSwitch.parse(String(decoding: $0, as: UTF8.self)) } : nil
             let record = Record(sha256: written.original.sha256, size: written.original.size, archivedAt: now,

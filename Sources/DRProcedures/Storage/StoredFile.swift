@@ -104,7 +104,7 @@ enum StoredFile {
     /// Reads `source` once and writes it to `destination` in the codec's form. A source that
     /// disappears before it is opened throws `FileOps.CopyError.sourceVanished` (a dropped relation).
     static func write(from source: String, to destination: String, codec: StorageCodec, identity: String,
-                      sync: Bool = true, mode: mode_t = 0o600) throws -> Written {
+                      sync: FileSync = .now, mode: mode_t = 0o600) throws -> Written {
         if codec.isPlain {
             return Written(original: try FileOps.copy(from: source, to: destination, sync: sync, mode: mode), form: nil)
         }
@@ -120,10 +120,12 @@ enum StoredFile {
 
         let storedHash = SHA256Hasher()
         var storedSize: Int64 = 0
+        var flusher = FileOps.Flusher(sync: sync, fd: output, path: destination)
         func emit(_ bytes: UnsafeRawBufferPointer) throws {
             storedHash.update(bytes)
             try FileOps.writeAll(output, bytes, path: destination)
             storedSize += Int64(bytes.count)
+            flusher.wrote(bytes.count)
         }
         var cipher: AESGCM?
         if let key = codec.key {
@@ -143,7 +145,7 @@ enum StoredFile {
             return copied
         }
         if let cipher { try cipher.sealTag().withUnsafeBytes { try emit($0) } }
-        if sync, fsync(output) != 0 { throw FileOps.failure("fsync \(destination)") }
+        try flusher.finish()
         let form = StoredForm(compression: codec.level == nil ? nil : "zstd", keyId: codec.key?.id,
                               size: storedSize, sha256: storedHash.finalize())
         return Written(original: original, form: form)
@@ -154,7 +156,7 @@ enum StoredFile {
     /// `Damage` (and leaves `destination` for the caller to discard), `KeyProblem`, or
     /// `FileOps.CopyError.sourceVanished` when the stored file is not there.
     static func read(from source: String, form: StoredForm?, original expected: FileOps.Copied, key: RepositoryKey?,
-                     identity: String, to destination: String, sync: Bool = false, mode: mode_t = 0o600) throws {
+                     identity: String, to destination: String, sync: FileSync = .none, mode: mode_t = 0o600) throws {
         guard let form else {
             let copied = try FileOps.copy(from: source, to: destination, sync: sync, mode: mode)
             guard copied == expected else { throw Damage.original(actual: copied, expected: expected) }
@@ -173,10 +175,12 @@ enum StoredFile {
 
         let originalHash = SHA256Hasher()
         var originalSize: Int64 = 0
+        var flusher = FileOps.Flusher(sync: sync, fd: output, path: destination)
         func emit(_ bytes: UnsafeRawBufferPointer) throws {
             originalHash.update(bytes)
             try FileOps.writeAll(output, bytes, path: destination)
             originalSize += Int64(bytes.count)
+            flusher.wrote(bytes.count)
         }
         return try decompressors.with { decompressor in
             decompressor.reset()
@@ -235,7 +239,7 @@ enum StoredFile {
                 if let failure { throw failure }
             }
             if compressed, !decompressor.frameComplete { throw Damage.truncated }
-            if sync, fsync(output) != 0 { throw FileOps.failure("fsync \(destination)") }
+            try flusher.finish()
             let got = FileOps.Copied(size: originalSize, sha256: originalHash.finalize())
             guard got == expected else { throw Damage.original(actual: got, expected: expected) }
         }
