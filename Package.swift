@@ -19,6 +19,7 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
 
         // Shared vocabulary: errors and exit codes, clock, process runner, time formats.
         .target(name: "DRCore", dependencies: [.product(name: "Logging", package: "swift-log")]),
@@ -33,7 +34,7 @@ let package = Package(
                                               .product(name: "Logging", package: "swift-log")]),
 
         // Recovery procedures (RDS/ElastiCache/Route 53 backend and self-hosted PostgreSQL backend).
-        .target(name: "DRProcedures", dependencies: ["DRAWS", "DRVerify", "DRPostgres", "DRCore", "CCrypto", "Yams",
+        .target(name: "DRProcedures", dependencies: ["DRAWS", "DRVerify", "DRPostgres", "DRCore", "CCrypto", "CZstd", "Yams",
                                                      .product(name: "Logging", package: "swift-log")]),
         // Runbooks: the pure engine (model, expressions, validation, state machine, journal) knows
         // no backend; DRRunbook binds the standard procedures to the providers; drills sit on top.

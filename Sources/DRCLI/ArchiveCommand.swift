@@ -33,6 +33,12 @@ struct ArchiveSetupCommand: AsyncParsableCommand {
                     lines.append("  ALTER SYSTEM SET \(c.name) = '\(c.wanted.replacingOccurrences(of: "'", with: "''"))';   -- now: \(c.current.isEmpty ? "(empty)" : c.current)\(c.needsRestart ? " (restart)" : "")")
                 }
             }
+            let c = report.quietServerCost
+            lines.append("archive_timeout = \(c.archiveTimeoutSeconds) s keeps a quiet server within the target's RPO of \(DurationText.format(c.rpoSeconds)). "
+                         + "It costs up to \(c.segmentsPerDay) forced WAL segments a day: \(Human.bytes(c.segmentBytes)) each uncompressed "
+                         + "(\(Human.bytes(c.segmentBytes * Int64(c.segmentsPerDay))) a day), "
+                         + (c.compression == "none" ? "as stored here (compression: none)." : "from about \(Human.bytes(c.storedBytesPerSegment)) each as stored here with \(c.compression) (\(Human.bytes(c.storedBytesPerDay)) a day for an idle server; more for what it wrote in between)."))
+            for note in report.notes { lines.append("note: \(note)") }
             lines.append(report.restartNeeded ? "A restart of the server is needed for these settings to take effect (e.g. pg_ctl restart)." : "No restart is needed.")
             return lines.joined(separator: "\n")
         }

@@ -130,8 +130,8 @@ final class SelfHostedRestoreTests: XCTestCase {
         // What a copy killed midway leaves: a work folder with one good file and one half-written one.
         let work = source.drRepository + "/backups/.\(id).tmp/data"
         try FileManager.default.createDirectory(atPath: work + "/global", withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: source.repository + "/backups/\(id)/data/PG_VERSION", toPath: work + "/PG_VERSION")
-        try Data("half".utf8).write(to: URL(fileURLWithPath: work + "/global/pg_control"))
+        try FileManager.default.copyItem(atPath: source.repository + "/backups/\(id)/data/PG_VERSION.zst", toPath: work + "/PG_VERSION.zst")
+        try Data("half".utf8).write(to: URL(fileURLWithPath: work + "/global/pg_control.zst"))
         let status = try source.dr(["status", source.target, "--output", "json"])
         let before = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as! [String: Any]
         XCTAssertEqual((before["dr_snapshots"] as? [Any])?.count, 0, "a half-copied backup is not a backup")
@@ -140,11 +140,11 @@ final class SelfHostedRestoreTests: XCTestCase {
         XCTAssertEqual(copy.status, 0, copy.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: source.drRepository + "/backups/.\(id).tmp"))
         let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: source.drRepository + "/backups/\(id)/backup.json"))) as! [String: Any]
-        // Every copied file matches the checksum recorded at backup time (one sha256sum for all).
+        // Every copied file matches the checksum of its stored (compressed) bytes recorded at backup time (one sha256sum for all).
         let files = meta["files"] as! [[String: Any]]
-        let paths = files.map { source.drRepository + "/backups/\(id)/data/" + ($0["path"] as! String) }
+        let paths = files.map { source.drRepository + "/backups/\(id)/data/" + ($0["path"] as! String) + ".zst" }
         let sums = try SystemProcessRunner.runBlocking("sha256sum", paths).stdout.split(separator: "\n").map { String($0.prefix(64)) }
-        XCTAssertEqual(sums, files.map { $0["sha256"] as! String })
+        XCTAssertEqual(sums, files.map { ($0["stored"] as! [String: Any])["sha256"] as! String })
     }
 
     func testDamagedAndMissingWalAreDetected() throws {
@@ -159,11 +159,11 @@ final class SelfHostedRestoreTests: XCTestCase {
         let late = try source.cluster.now()
         try source.cluster.switchWal(waitingFor: source.repository)
         let segments = try FileManager.default.contentsOfDirectory(atPath: source.repository + "/wal")
-            .filter { $0.count == 24 }.sorted()
+            .filter { $0.count == 28 && $0.hasSuffix(".zst") }.map { String($0.prefix(24)) }.sorted()
         XCTAssertGreaterThanOrEqual(segments.count, 3)
 
         // Damage the newest segment: restoring to a time that needs it fails, clearly, and changes nothing.
-        let victim = source.repository + "/wal/" + segments.last!
+        let victim = source.repository + "/wal/" + segments.last! + ".zst"
         let original = try Data(contentsOf: URL(fileURLWithPath: victim))
         var damaged = original
         damaged[damaged.count / 2] ^= 0xFF
@@ -179,7 +179,7 @@ final class SelfHostedRestoreTests: XCTestCase {
 
         // A missing segment in the middle ends the window there: later times are refused with the window.
         let middle = segments[segments.count - 2]
-        try FileManager.default.moveItem(atPath: source.repository + "/wal/" + middle, toPath: source.folder + "/" + middle)
+        try FileManager.default.moveItem(atPath: source.repository + "/wal/" + middle + ".zst", toPath: source.folder + "/" + middle)
         let gap = try source.dr(["restore", source.target, "--point-in-time", RFC3339.format(late, fractional: true), "--as", "gap"])
         XCTAssertEqual(gap.status, 2, gap.stderr)
         XCTAssertTrue(gap.stderr.contains("outside the restorable window") && gap.stderr.contains(" to "), gap.stderr)

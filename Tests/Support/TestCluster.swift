@@ -86,7 +86,8 @@ public final class TestCluster {
     public func switchWal(waitingFor repository: String, timeout: Double = 30) throws {
         let name = try scalar("SELECT pg_walfile_name(pg_switch_wal())") ?? ""
         let deadline = Date().addingTimeInterval(timeout)
-        while !FileManager.default.fileExists(atPath: repository + "/wal/" + name) {
+        // Stored as it is, compressed (.zst) or encrypted (.enc).
+        while !["", ".zst", ".zst.enc", ".enc"].contains(where: { FileManager.default.fileExists(atPath: repository + "/wal/" + name + $0) }) {
             guard Date() < deadline else { throw TestClusterError("WAL \(name) was not archived into \(repository)") }
             usleep(20_000)
         }
@@ -148,14 +149,15 @@ public final class ArchivedSource {
     public var config: String { folder + "/dr.yml" }
     public let target = "local-db"
 
-    public init(weekly: Int? = nil) throws {
+    /// `extra`: more keys for the target in dr.yml (e.g. compression, encryption), four spaces in.
+    public init(weekly: Int? = nil, extra: String = "") throws {
         cluster = try TestCluster()
         folder = try TestCluster.makeFolder(in: try TestEnvironment.require("DR_TEST_WORK"), prefix: "dr")
         for dir in [repository, drRepository] {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             TestCluster.giveToPostgres(dir)
         }
-        try writeConfig(weekly: weekly)
+        try writeConfig(weekly: weekly, extra: extra)
         let setup = try dr(["archive", "setup", target, "--apply"])
         guard setup.status == 0 else { throw TestClusterError("dr archive setup failed: \(setup.stderr)") }
         try cluster.restart()

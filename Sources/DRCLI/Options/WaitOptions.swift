@@ -31,12 +31,16 @@ enum WaitProgressReporter {
     private static let lineOpen = LockedFlag()
 
     @Sendable static func report(_ p: WaitProgress) {
-        let state = p.state ?? "unknown", elapsed = DurationText.format(p.elapsed)
+        show(waitingFor: p.waitingFor, state: p.state ?? "unknown", elapsed: p.elapsed)
+    }
+
+    @Sendable static func show(waitingFor: String, state: String, elapsed seconds: Double) {
+        let elapsed = DurationText.format(seconds)
         if Terminal.stderrIsInteractive {
-            Terminal.writeStderr("\r\u{1B}[2Kwaiting for \(p.waitingFor): \(Terminal.paintStderr(state, "1;33")) (\(elapsed))")
+            Terminal.writeStderr("\r\u{1B}[2Kwaiting for \(waitingFor): \(Terminal.paintStderr(state, "1;33")) (\(elapsed))")
             lineOpen.set(true)
         } else {
-            Terminal.info("dr: waiting for \(p.waitingFor): \(state) (\(elapsed))")
+            Terminal.info("dr: waiting for \(waitingFor): \(state) (\(elapsed))")
         }
     }
 

@@ -67,7 +67,8 @@ struct TargetParser {
 
     static let providers = ["rds", "postgres"]
     static let rdsKeys = ["provider", "region", "instance", "cluster", "dr_region", "dr_kms_key_id", "database", "cache", "dns", "retention", "tags", "verify", "drill"]
-    static let postgresKeys = ["provider", "conninfo", "repository", "dr_repository", "retention", "restore_root", "service_file", "service", "bindir", "verify", "drill"]
+    static let postgresKeys = ["provider", "conninfo", "repository", "dr_repository", "retention", "restore_root", "service_file", "service", "bindir", "verify", "drill",
+                               "compression", "encryption", "rpo", "jobs"]
 
     func parse() throws -> Target {
         // The provider decides which keys are allowed, so read it first.
@@ -152,6 +153,8 @@ struct TargetParser {
         var conninfo: String?, repository: String?, drRepository: String?, weekly: Int?
         var restoreRoot: String?, serviceFile: String?, service: String?, bindir: String?
         var verify: VerifyPolicy?, drill: DrillPolicy?
+        var compression = PostgresTargetSettings.Compression.default, encryption: KeySource?
+        var rpo = PostgresTargetSettings.defaultRPO, jobs: Int?
         for (key, value) in try node.mapping(allowed: Self.postgresKeys, required: ["conninfo", "repository"]) {
             switch key {
             case "conninfo": conninfo = try value.string()
@@ -163,6 +166,15 @@ struct TargetParser {
             case "service_file": serviceFile = try value.path(relativeTo: base)
             case "service": service = try value.string()
             case "bindir": bindir = try value.path(relativeTo: base)
+            case "compression": compression = try parseCompression(value)
+            case "encryption": encryption = try parseEncryption(value)
+            case "rpo":
+                let text = try value.string()
+                guard let seconds = DurationText.parse(text), seconds >= 1 else {
+                    throw value.error("rpo is \"\(text)\"; use a duration of at least a second, such as 5m, 90s or 1h.")
+                }
+                rpo = seconds
+            case "jobs": jobs = try value.int(minimum: 1, atMost: 64)
             case "verify": verify = try parseVerify(value)
             case "drill": drill = try parseDrill(value)
             default: break
@@ -173,7 +185,43 @@ struct TargetParser {
         }
         return Target(name: name, provider: .postgres(PostgresTargetSettings(
             conninfo: conninfo!, repository: repository!, drRepository: drRepository, retentionWeekly: weekly,
-            restoreRoot: restoreRoot, serviceFile: serviceFile, service: service, bindir: bindir)), verify: verify, drill: drill)
+            restoreRoot: restoreRoot, serviceFile: serviceFile, service: service, bindir: bindir,
+            compression: compression, encryption: encryption, rpo: rpo, jobs: jobs)), verify: verify, drill: drill)
+    }
+
+    /// `compression: { type: zstd|none, level: N }` (level 1-19, default 3; none takes no level).
+    private func parseCompression(_ value: ConfigNode) throws -> PostgresTargetSettings.Compression {
+        var type: String?, level: Int?, levelNode: ConfigNode?
+        for (key, v) in try value.mapping(allowed: ["type", "level"], required: ["type"]) {
+            if key == "type" {
+                type = try v.string()
+                guard ["zstd", "none"].contains(type!) else {
+                    throw v.error("compression.type is \"\(type!)\"; use zstd or none.")
+                }
+            } else {
+                level = try v.int(minimum: 1, atMost: 19)
+                levelNode = v
+            }
+        }
+        if type == "none" {
+            if let levelNode { throw levelNode.error("compression.level applies to zstd only; remove it or set type: zstd.") }
+            return .none
+        }
+        return .zstd(level: level ?? 3)
+    }
+
+    /// `encryption: { key_file: PATH }` or `encryption: { key_env: NAME }`.
+    private func parseEncryption(_ value: ConfigNode) throws -> KeySource {
+        let entries = try value.mapping(allowed: ["key_file", "key_env"])
+        guard entries.count == 1, let (key, v) = entries.first else {
+            throw value.error("encryption needs exactly one of `key_file:` (a file holding the key) or `key_env:` (an environment variable holding it).")
+        }
+        if key == "key_file" { return .file(try v.path(relativeTo: base)) }
+        let name = try v.string()
+        guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }), !name.first!.isNumber else {
+            throw v.error("encryption.key_env is \"\(name)\"; name an environment variable (letters, digits and _), not the key itself.")
+        }
+        return .environment(name)
     }
 
     private func parseDrill(_ value: ConfigNode) throws -> DrillPolicy {
@@ -207,5 +255,14 @@ struct TargetParser {
             }
         }
         return policy
+    }
+}
+
+extension ConfigNode {
+    /// A whole number in `minimum...maximum`.
+    func int(minimum: Int, atMost maximum: Int) throws -> Int {
+        let value = try int(minimum: minimum)
+        guard value <= maximum else { throw error("\(path) must be at most \(maximum), not \(value).") }
+        return value
     }
 }

@@ -146,9 +146,39 @@ public struct PostgresTargetSettings: Sendable, Equatable {
     public var service: String?
     /// PostgreSQL server programs (initdb, pg_ctl). Default: `pg_config --bindir`.
     public var bindir: String?
+    /// How base-backup files and WAL are stored. Default: zstd level 3.
+    public var compression: Compression
+    /// Encryption at rest (AES-256-GCM) with the key found here; nil: not encrypted.
+    public var encryption: KeySource?
+    /// The data loss the target accepts (seconds): `archive setup` fits `archive_timeout` to it. Default 5 min.
+    public var rpo: Double
+    /// Copy threads for backups, restores and copies (pgBackRest's process-max). Default: the cores.
+    public var jobs: Int
+
+    public enum Compression: Sendable, Equatable {
+        case none
+        case zstd(level: Int)
+        public static let `default` = Compression.zstd(level: 3)
+    }
+
+    public static let defaultRPO: Double = 300
+
+    /// `zstd level 3`, or `none`.
+    public var compressionName: String {
+        switch compression {
+        case .none: return "none"
+        case .zstd(let level): return "zstd level \(level)"
+        }
+    }
+    public static var defaultJobs: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
     public init(conninfo: String, repository: String, drRepository: String? = nil, retentionWeekly: Int? = nil,
-                restoreRoot: String? = nil, serviceFile: String? = nil, service: String? = nil, bindir: String? = nil) {
+                restoreRoot: String? = nil, serviceFile: String? = nil, service: String? = nil, bindir: String? = nil,
+                compression: Compression = .default, encryption: KeySource? = nil, rpo: Double = defaultRPO, jobs: Int? = nil) {
+        self.compression = compression
+        self.encryption = encryption
+        self.rpo = rpo
+        self.jobs = jobs ?? Self.defaultJobs
         self.conninfo = conninfo
         self.repository = repository
         self.drRepository = drRepository
@@ -223,6 +253,14 @@ extension Target {
             out["service_file"] = p.serviceFile
             out["service"] = p.service
             out["bindir"] = p.bindir
+            out["compression"] = p.compressionName
+            switch p.encryption {
+            case .file(let path)?: out["encryption.key_file"] = path
+            case .environment(let name)?: out["encryption.key_env"] = name
+            case nil: break
+            }
+            out["rpo"] = DurationText.format(p.rpo)
+            out["jobs"] = String(p.jobs)
         }
         if let verify {
             out["verify.rows"] = verify.rows.description

@@ -19,12 +19,20 @@ struct BackupInfo: Codable, Equatable {
     var timeline: UInt32
     var segmentSize: UInt64
     var startedAt: Date
-    /// After pg_backup_stop returned (and the stop segment was archived): the earliest time
-    /// this backup can be restored to.
+    /// After pg_backup_stop returned and the stop segment was archived.
     var stoppedAt: Date
+    /// The server's clock when pg_backup_stop returned: the backup is consistent from then on,
+    /// so this is the earliest time it can be restored to. Absent in backups from before it was
+    /// kept (the window then starts when the stop segment was archived).
+    var consistentAt: Date?
     var serverVersion: Int
     var systemIdentifier: String
     var sizeBytes: Int64
+    /// Bytes on disk in the repository (compressed, encrypted); absent when stored as they are.
+    var storedBytes: Int64?
+    /// `zstd` when the files are compressed; the key id when they are encrypted.
+    var compression: String?
+    var keyId: String?
     /// Files under `data/`, with their checksums, sorted by path.
     var files: [FileEntry]
     /// Secondary copies of the label PostgreSQL needs to start from this backup.
@@ -33,9 +41,20 @@ struct BackupInfo: Codable, Equatable {
 
     struct FileEntry: Codable, Equatable {
         var path: String
+        /// The original file's size and checksum.
         var size: Int64
         var sha256: String
+        /// How it is stored (absent: as it is).
+        var stored: StoredForm?
+
+        var original: FileOps.Copied { .init(size: size, sha256: sha256) }
+        var storedPath: String { path + (stored?.suffix ?? "") }
+        /// The stored bytes' size and checksum, what a copy checks.
+        var storedChecksum: FileOps.Copied { stored.map { .init(size: $0.size, sha256: $0.sha256) } ?? original }
     }
+
+    /// The identity an encrypted file of this backup is bound to.
+    static func identity(backup id: String, path: String) -> String { "backups/\(id)/\(path)" }
 
     static let fileName = "backup.json"
 }
@@ -56,7 +75,7 @@ struct BackupCatalog {
 
     func load(_ id: String) -> BackupInfo? {
         guard let data = FileManager.default.contents(atPath: path(id) + "/" + BackupInfo.fileName) else { return nil }
-        return try? WalArchive.decoder.decode(BackupInfo.self, from: data)
+        return try? DRJSON.decode(BackupInfo.self, from: data)
     }
 
     /// Removes a backup `dr` made (one with dr's metadata), metadata first so it never looks complete half-removed.

@@ -10,14 +10,14 @@ import Logging
 /// pgBackRest's way: files are read straight from disk (so `dr` must run on the database host
 /// with read access to the data directory), pages torn by concurrent writes are repaired by
 /// replaying the archived WAL from the start LSN, and the backup is consistent at the stop LSN.
-/// The copy runs on several threads; nothing is compressed, so a restore is a plain copy back.
+/// The copy runs on `jobs` threads, each file read once: hashed, compressed (zstd) and encrypted
+/// (AES-256-GCM) on its way into the repository, as the target's settings say.
 struct BaseBackup {
     let targetName: String
     let settings: PostgresTargetSettings
     let repository: Repository
     let logger: Logger
     var clock: DRClock = SystemClock()
-    var workers = max(2, ProcessInfo.processInfo.activeProcessorCount)
 
     struct Outcome {
         var info: BackupInfo
@@ -29,8 +29,10 @@ struct BaseBackup {
         let source = try SourceDatabase.connect(settings.conninfo, purpose: "take a base backup")
         defer { source.connection.close() }
         try Preflight(settings: settings, repository: repository).checkForBackup(source)
+        let codec = try settings.storageCodec()
 
         let week = weekly ? ISOWeek.name(of: clock.now()) : nil
+        try repository.checkKey(codec.key, recording: true)
         try repository.prepare(walOwner: nil)
         let work = repository.backups.workPath(id)
         try? FileManager.default.removeItem(atPath: work)  // a backup that was killed midway
@@ -42,8 +44,8 @@ struct BaseBackup {
         logger.info("starting base backup", metadata: ["id": "\(id)", "server": "\(source.safeName)"])
         CallLog.record("pg_backup_start, copy the data directory, pg_backup_stop")
         let startLSN = try source.backupStart(label: "dr \(targetName) \(id)")
-        let files = try copyFiles(from: dataDirectory, to: work + "/data")
-        let extra = try copyExternalConfig(source: source, dataDirectory: dataDirectory, into: work + "/data")
+        let files = try copyFiles(from: dataDirectory, to: work + "/data", id: id, codec: codec)
+        let extra = try copyExternalConfig(source: source, dataDirectory: dataDirectory, into: work + "/data", id: id, codec: codec)
         let stop = try source.backupStop()
         let label = BackupLabel(stop.label)
         let segmentSize = UInt64(try source.setting("wal_segment_size")) ?? 16 << 20
@@ -57,13 +59,15 @@ struct BaseBackup {
             startLsn: LSN.format(startLSN), stopLsn: LSN.format(stop.lsn),
             startWal: WalFileName.segment(containing: startLSN, timeline: timeline, segmentSize: segmentSize).text,
             stopWal: stopWal,
-            timeline: timeline, segmentSize: segmentSize, startedAt: startedAt, stoppedAt: stoppedAt,
+            timeline: timeline, segmentSize: segmentSize, startedAt: startedAt, stoppedAt: stoppedAt, consistentAt: stop.at,
             serverVersion: source.serverVersion, systemIdentifier: try source.systemIdentifier,
-            sizeBytes: allFiles.reduce(0) { $0 + $1.size }, files: allFiles,
+            sizeBytes: allFiles.reduce(0) { $0 + $1.size },
+            storedBytes: codec.isPlain ? nil : allFiles.reduce(0) { $0 + $1.storedChecksum.size },
+            compression: codec.level == nil ? nil : "zstd", keyId: codec.key?.id, files: allFiles,
             backupLabel: stop.label, tablespaceMap: stop.tablespaceMap.isEmpty ? nil : stop.tablespaceMap)
-        try FileOps.writeAtomically(try WalArchive.encoder.encode(info), to: work + "/" + BackupInfo.fileName)
+        try FileOps.writeAtomically(try DRJSON.encode(info), to: work + "/" + BackupInfo.fileName)
         try FileOps.rename(work, repository.backups.path(id))
-        logger.info("base backup complete", metadata: ["id": "\(id)", "bytes": "\(info.sizeBytes)",
+        logger.info("base backup complete", metadata: ["id": "\(id)", "bytes": "\(info.sizeBytes)", "stored_bytes": "\(info.storedBytes ?? info.sizeBytes)",
                                                        "seconds": "\(String(format: "%.2f", stoppedAt.timeIntervalSince(startedAt)))"])
         return Outcome(info: info, created: true)
     }
@@ -72,7 +76,7 @@ struct BaseBackup {
     private func waitForArchive(_ segment: String, source: SourceDatabase, timeout: Double = 120) throws {
         let wal = repository.wal
         let deadline = Date().addingTimeInterval(timeout)
-        while !FileManager.default.fileExists(atPath: wal.path(segment)) {
+        while wal.existingStoredPath(segment) == nil {
             guard Date() < deadline else {
                 let failed = try? source.archiver()
                 throw DRError.timedOut("The WAL segment \(segment) that the backup needs was not archived into \(repository.root) within \(Int(timeout))s (last failed archive: \(failed?.lastFailed ?? "none")). Check archive_command and the server log; the backup was discarded.")
@@ -96,21 +100,27 @@ struct BaseBackup {
         return id
     }
 
-    /// Copies the listed files on `workers` threads, largest first; files dropped meanwhile are skipped.
-    private func copyFiles(from dataDirectory: String, to destination: String) throws -> [BackupInfo.FileEntry] {
+    /// Copies the listed files on `jobs` threads, largest first; files dropped meanwhile are skipped.
+    private func copyFiles(from dataDirectory: String, to destination: String, id: String, codec: StorageCodec) throws -> [BackupInfo.FileEntry] {
         let listing = try DataDirectoryWalker(root: dataDirectory).list()
         for dir in listing.directories { try FileOps.makeDirectory(destination + "/" + dir, mode: 0o700) }
         let files = listing.files.sorted { $0.size > $1.size }
-        let results = ParallelMap<BackupInfo.FileEntry>(count: files.count, workers: workers)
+        let results = ParallelMap<BackupInfo.FileEntry>(count: files.count, workers: settings.jobs)
+        // Files reach the disk on the writeback thread while the copy threads go on; all of them
+        // before backup.json is written.
+        let writeback = Writeback()
+        defer { try? writeback.wait() }
         try results.run { i -> BackupInfo.FileEntry? in
             let rel = files[i].path
             do {
-                let copied = try FileOps.copy(from: dataDirectory + "/" + rel, to: destination + "/" + rel, sync: true)
-                return BackupInfo.FileEntry(path: rel, size: copied.size, sha256: copied.sha256)
+                let written = try StoredFile.write(from: dataDirectory + "/" + rel, to: destination + "/" + rel + codec.suffix, codec: codec,
+                                                   identity: BackupInfo.identity(backup: id, path: rel), sync: .background(writeback))
+                return BackupInfo.FileEntry(path: rel, size: written.original.size, sha256: written.original.sha256, stored: written.form)
             } catch FileOps.CopyError.sourceVanished {
                 return nil
             }
         }
+        try writeback.wait()
         for dir in listing.directories { FileOps.syncDirectory(destination + "/" + dir) }
         return results.values.compactMap { $0 }
     }
@@ -118,18 +128,21 @@ struct BaseBackup {
     /// Debian-style clusters keep pg_hba.conf and pg_ident.conf in /etc: bring them along so a
     /// restored server can start. The main postgresql.conf is replaced by an empty one (the
     /// restore writes what it needs into postgresql.auto.conf).
-    private func copyExternalConfig(source: SourceDatabase, dataDirectory: String, into destination: String) throws -> [BackupInfo.FileEntry] {
+    private func copyExternalConfig(source: SourceDatabase, dataDirectory: String, into destination: String,
+                                    id: String, codec: StorageCodec) throws -> [BackupInfo.FileEntry] {
         var entries: [BackupInfo.FileEntry] = []
         let names = ["config_file": "postgresql.conf", "hba_file": "pg_hba.conf", "ident_file": "pg_ident.conf"]
         for (setting, path) in try source.configFiles() where !path.hasPrefix(dataDirectory + "/") {
             guard let name = names[setting] else { continue }
-            let target = destination + "/" + name
+            var from = path
             if setting == "config_file" {
-                try FileOps.writeAtomically(Data("# The source's postgresql.conf lived at \(path); dr restored without it.\n".utf8), to: target, mode: 0o600)
-                let sum = try FileOps.checksum(target)
-                entries.append(.init(path: name, size: sum.size, sha256: sum.sha256))
-            } else if let copied = try? FileOps.copy(from: path, to: target) {
-                entries.append(.init(path: name, size: copied.size, sha256: copied.sha256))
+                from = destination + "/." + name + ".placeholder.tmp"
+                try FileOps.writeAtomically(Data("# The source's postgresql.conf lived at \(path); dr restored without it.\n".utf8), to: from, mode: 0o600)
+            }
+            defer { if setting == "config_file" { unlink(from) } }
+            if let written = try? StoredFile.write(from: from, to: destination + "/" + name + codec.suffix, codec: codec,
+                                                   identity: BackupInfo.identity(backup: id, path: name)) {
+                entries.append(.init(path: name, size: written.original.size, sha256: written.original.sha256, stored: written.form))
             }
         }
         return entries
@@ -147,7 +160,9 @@ struct BackupLabel {
 }
 
 /// Runs `count` jobs on `workers` threads and keeps their results in order; the first error wins.
-final class ParallelMap<T>: @unchecked Sendable {
+/// Threads of its own rather than Dispatch's pool, which runs no more at once than there are
+/// cores: `jobs:` above the cores helps when the disks, not the CPUs, are the limit.
+final class ParallelMap<T>: @unchecked Sendable {  // `lock` guards values, next and failure
     private let lock = NSLock()
     private(set) var values: [T?]
     private var next = 0
@@ -163,22 +178,34 @@ final class ParallelMap<T>: @unchecked Sendable {
 
     func run(_ job: @escaping @Sendable (Int) throws -> T?) throws {
         guard count > 0 else { return }
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while true {
-                let i: Int? = lock.withLock {
-                    guard failure == nil, next < count else { return nil }
-                    defer { next += 1 }
-                    return next
-                }
-                guard let i else { return }
-                do {
-                    let value = try job(i)
-                    lock.withLock { values[i] = value }
-                } catch {
-                    lock.withLock { if failure == nil { failure = error } }
-                }
+        let done = DispatchGroup()
+        for _ in 0..<workers {
+            done.enter()
+            let thread = Thread { [self] in
+                defer { done.leave() }
+                work(job)
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        done.wait()
+        if let failure { throw failure }
+    }
+
+    private func work(_ job: (Int) throws -> T?) {
+        while true {
+            let i: Int? = lock.withLock {
+                guard failure == nil, next < count else { return nil }
+                defer { next += 1 }
+                return next
+            }
+            guard let i else { return }
+            do {
+                let value = try job(i)
+                lock.withLock { values[i] = value }
+            } catch {
+                lock.withLock { if failure == nil { failure = error } }
             }
         }
-        if let failure { throw failure }
     }
 }

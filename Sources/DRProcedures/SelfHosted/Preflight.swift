@@ -32,9 +32,14 @@ struct Preflight {
         let current = try source.archiveSettings()
         let levelOK = ["replica", "logical"].contains(current.walLevel)
         let modeOK = ["on", "always"].contains(current.archiveMode)
-        let commandOK = current.archiveCommand.contains("wal-push") && current.archiveCommand.contains(repository.root)
-        guard levelOK, modeOK, commandOK else {
-            throw DRError.badInput("Archiving into \(repository.root) is not configured on \(source.safeName) (wal_level=\(current.walLevel), archive_mode=\(current.archiveMode), archive_command \(current.archiveCommand.isEmpty ? "empty" : "does not push here")). Run `dr archive setup TARGET --apply`, restart the server if it says so, and run the command again. Nothing was changed.")
+        let pushesHere = current.archiveCommand.contains("wal-push") && current.archiveCommand.contains(repository.root)
+        // The WAL must be stored as the target says (compressed, encrypted with its key) too.
+        // (It may run other commands too, e.g. `dr wal-push ... %p && another-tool %p`.)
+        let asConfigured = current.archiveCommand.contains(" " + ArchiveSetup.pushArguments(settings))
+        guard levelOK, modeOK, pushesHere, asConfigured else {
+            let command = current.archiveCommand.isEmpty ? "empty" : !pushesHere ? "does not push here"
+                : "pushes here but not with the target's compression and encryption settings"
+            throw DRError(.invalidConfig, "Archiving into \(repository.root) is not configured on \(source.safeName) as the target says (wal_level=\(current.walLevel), archive_mode=\(current.archiveMode), archive_command \(command)). Run `dr archive setup TARGET --apply`, restart the server if it says so, and run the command again. Nothing was changed.")
         }
         guard current.pendingRestart.isEmpty else {
             throw DRError.badInput("The source server \(source.safeName) has archiving settings waiting for a restart (\(current.pendingRestart.joined(separator: ", "))). Restart it (e.g. pg_ctl restart) and run the command again. Nothing was changed.")

@@ -4,11 +4,12 @@ import Foundation
 /// A repository on disk: base backups and the WAL archive (the layout pgBackRest calls a repo).
 ///
 /// ```
-/// <root>/wal/<walfile>            archived WAL, written atomically
-/// <root>/wal/<walfile>.json       its checksum, size and archive time (written first)
-/// <root>/backups/<id>/backup.json the backup's metadata; present only once the backup is complete
-/// <root>/backups/<id>/data/...    the data directory's files
-/// <root>/backups/.<id>.tmp/       a backup or copy in progress (never looks complete)
+/// <root>/dr-repository.json           the key id, once a file was encrypted into it
+/// <root>/wal/<walfile>[.zst][.enc]    archived WAL, written atomically
+/// <root>/wal/<walfile>.json           its checksums, sizes and times (written before the rename)
+/// <root>/backups/<id>/backup.json     the backup's metadata; present only once the backup is complete
+/// <root>/backups/<id>/data/...        the data directory's files, each [.zst][.enc]
+/// <root>/backups/.<id>.tmp/           a backup or copy in progress (never looks complete)
 /// ```
 struct Repository {
     let root: String
@@ -17,6 +18,19 @@ struct Repository {
     var backupsDirectory: String { root + "/backups" }
     var wal: WalArchive { WalArchive(directory: walDirectory) }
     var backups: BackupCatalog { BackupCatalog(directory: backupsDirectory) }
+    var infoPath: String { root + "/" + Info.fileName }
+
+    /// What the repository says about itself: the key its files are encrypted with (its id).
+    struct Info: Codable, Equatable {
+        static let fileName = "dr-repository.json"
+        var format = 1
+        var cipher: String?
+        var keyId: String?
+    }
+
+    var info: Info? {
+        FileManager.default.contents(atPath: infoPath).flatMap { try? DRJSON.decode(Info.self, from: $0) }
+    }
 
     /// Refuses a repository that does not exist or that `user` cannot write, before anything changes.
     func checkUsable(writableBy user: OSUser?, role: String = "repository", subdirectory: String? = nil) throws {
@@ -32,6 +46,32 @@ struct Repository {
         }
     }
 
+    /// Checks the key against the one the repository's files are encrypted with, before anything
+    /// is written: a different key is bad input; so is writing without a key into an encrypted
+    /// repository (new files would be in the clear). With `recording`, a repository that has no
+    /// key yet takes this one.
+    func checkKey(_ key: RepositoryKey?, recording: Bool) throws {
+        let known = info?.keyId
+        if let known, let key, key.id != known {
+            throw DRError(RepositoryKey.wrongKey, "The encryption key (\(key.source.place), key id \(key.id)) is not the one the files in \(root) are encrypted with (key id \(known)). Configure that repository's key in `encryption:`. Nothing was changed.")
+        }
+        if let known, key == nil, recording {
+            throw DRError(RepositoryKey.wrongKey, "\(root) is encrypted (key id \(known)) but the target has no `encryption:` key, so new files would be stored in the clear. Add the repository's key to the target in dr.yml. Nothing was changed.")
+        }
+        guard recording, known == nil, let key else { return }
+        try recordKey(key)
+    }
+
+    /// Records the key id once; a concurrent writer that recorded another key wins and we refuse.
+    private func recordKey(_ key: RepositoryKey) throws {
+        let temp = FileOps.tempName(for: infoPath)
+        try FileOps.writeAtomically(try DRJSON.encode(Info(cipher: "aes-256-gcm", keyId: key.id)), to: temp, mode: 0o644)
+        defer { unlink(temp) }
+        if link(temp, infoPath) != 0, errno != EEXIST { throw FileOps.failure("create \(infoPath)") }
+        FileOps.syncDirectory(root)
+        if let recorded = info?.keyId, recorded != key.id { try checkKey(key, recording: false) }
+    }
+
     /// Creates `wal/` and `backups/` when missing, owned by `owner` (the server's user for `wal/`).
     func prepare(walOwner: OSUser?) throws {
         try FileOps.makeDirectory(backupsDirectory)
@@ -39,5 +79,18 @@ struct Repository {
             try FileOps.makeDirectory(walDirectory)
             if OSUser.isRoot, let walOwner { walOwner.give(walDirectory) }
         }
+    }
+}
+
+extension PostgresTargetSettings {
+    /// The form new files take in this target's repositories; loads the key (bad input when it
+    /// cannot be read).
+    func storageCodec() throws -> StorageCodec {
+        let level: Int?
+        switch compression {
+        case .none: level = nil
+        case .zstd(let l): level = l
+        }
+        return StorageCodec(compressionLevel: level, key: try encryption.map { try RepositoryKey.load($0) })
     }
 }

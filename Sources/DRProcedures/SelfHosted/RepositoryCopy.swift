@@ -12,6 +12,7 @@ struct RepositoryCopy {
     let source: Repository
     let destination: Repository
     let logger: Logger
+    var jobs = PostgresTargetSettings.defaultJobs
 
     struct Outcome {
         var copied: [String] = []
@@ -34,7 +35,7 @@ struct RepositoryCopy {
             throw DRError(.notFound, "There is no complete backup \"\(backupID)\" in \(source.root). Nothing was changed.")
         }
         let wal = source.wal.files().map(\.text)
-        let missingWal = wal.filter { !FileManager.default.fileExists(atPath: destination.wal.path($0)) }
+        let missingWal = wal.filter { destination.wal.existingStoredPath($0) == nil }
         let missingBackups = backups.map(\.id).filter { destination.backups.load($0) == nil }
         return Pending(wal: missingWal, backups: missingBackups,
                        alreadyPresent: (wal.count - missingWal.count) + (backups.count - missingBackups.count))
@@ -44,6 +45,16 @@ struct RepositoryCopy {
     func run(_ pending: Pending) throws -> Outcome {
         try source.checkUsable(writableBy: nil)
         try destination.checkUsable(writableBy: OSUser.current, role: "DR repository")
+        // Files are copied as they are stored (still compressed, still encrypted): the DR copy
+        // needs no key, but it must not mix keys.
+        if let keyId = source.info?.keyId {
+            if let other = destination.info?.keyId, other != keyId {
+                throw DRError(RepositoryKey.wrongKey, "The DR repository \(destination.root) holds files encrypted with the key \(other), but \(source.root) uses the key \(keyId); one repository never mixes keys. Give the DR copy its own empty folder. Nothing was changed.")
+            }
+            if destination.info == nil {
+                try FileOps.writeAtomically(try DRJSON.encode(source.info!), to: destination.infoPath)
+            }
+        }
         try destination.prepare(walOwner: nil)
         var outcome = Outcome(alreadyPresent: pending.alreadyPresent)
         // WAL first: a backup in the DR repository is only useful with the WAL it needs.
@@ -60,21 +71,23 @@ struct RepositoryCopy {
     private func copyWal(_ names: [String], _ outcome: inout Outcome) throws {
         let from = source.wal, to = destination.wal
         for name in names {
-            if FileManager.default.fileExists(atPath: to.path(name)) { continue }
+            if to.existingStoredPath(name) != nil { continue }
             CallLog.record("copy into \(destination.root)/wal")
             let record: WalArchive.Record
             do { record = try from.record(name) } catch let corrupt as WalArchive.Corrupt {
-                throw DRError.problem(corrupt.description)
+                throw DRError(.damaged, ErrorText(corrupt.description))
             }
-            try FileOps.writeAtomically(try WalArchive.encoder.encode(record), to: to.recordPath(name))
-            let temp = FileOps.tempName(for: to.path(name))
-            let copied = try FileOps.copy(from: from.path(name), to: temp, sync: true, mode: 0o644)
-            guard copied.sha256 == record.sha256, copied.size == record.size else {
+            let storedName = name + (record.stored?.suffix ?? "")
+            let temp = FileOps.tempName(for: to.directory + "/" + storedName)
+            let copied = try FileOps.copy(from: from.directory + "/" + storedName, to: temp, sync: .now, mode: 0o644)
+            let expected = record.stored.map { FileOps.Copied(size: $0.size, sha256: $0.sha256) } ?? record.original
+            guard copied == expected else {
                 unlink(temp)
-                throw DRError.problem("The archived WAL file \(name) in \(source.root) does not match its checksum; it was not copied. Its content is damaged in the primary repository.")
+                throw DRError(.damaged, "The archived WAL file \(storedName) in \(source.root) does not match its checksum; it was not copied. Its content is damaged in the primary repository.")
             }
-            try FileOps.rename(temp, to.path(name))
-            outcome.copied.append("wal/" + name)
+            try FileOps.writeAtomically(try DRJSON.encode(record), to: to.recordPath(name))
+            try FileOps.rename(temp, to.directory + "/" + storedName)
+            outcome.copied.append("wal/" + storedName)
             outcome.bytes += copied.size
         }
     }
@@ -90,20 +103,24 @@ struct RepositoryCopy {
         }
         try FileOps.makeDirectory(work + "/data", mode: 0o700)
         logger.info("copying backup", metadata: ["id": "\(backup.id)", "files": "\(backup.files.count)"])
-        for entry in backup.files {
-            let dest = work + "/data/" + entry.path
+        let files = backup.files.sorted { $0.storedChecksum.size > $1.storedChecksum.size }
+        let copier = ParallelMap<Int64>(count: files.count, workers: jobs)
+        try copier.run { i in
+            let entry = files[i]
+            let dest = work + "/data/" + entry.storedPath
             // Resume: a file already copied (under its final name in the work folder) and intact is kept.
-            if let present = try? FileOps.checksum(dest), present.sha256 == entry.sha256, present.size == entry.size { continue }
+            if let present = try? FileOps.checksum(dest), present == entry.storedChecksum { return 0 }
             let temp = FileOps.tempName(for: dest)
-            let copied = try FileOps.copy(from: from + "/" + entry.path, to: temp, sync: true)
-            guard copied.sha256 == entry.sha256, copied.size == entry.size else {
+            let copied = try FileOps.copy(from: from + "/" + entry.storedPath, to: temp, sync: .now)
+            guard copied == entry.storedChecksum else {
                 unlink(temp)
-                throw DRError.problem("The backup \(backup.id) in \(source.root) is damaged: \(entry.path) does not match its checksum. It was not copied.")
+                throw DRError(.damaged, "The backup \(backup.id) in \(source.root) is damaged: \(entry.storedPath) does not match its checksum. It was not copied.")
             }
             try FileOps.rename(temp, dest)
-            outcome.bytes += copied.size
+            return copied.size
         }
-        try FileOps.writeAtomically(try WalArchive.encoder.encode(backup), to: work + "/" + BackupInfo.fileName)
+        outcome.bytes += copier.values.reduce(0) { $0 + ($1 ?? 0) }
+        try FileOps.writeAtomically(try DRJSON.encode(backup), to: work + "/" + BackupInfo.fileName)
         try FileOps.rename(work, target.path(backup.id))
         outcome.copied.append("backups/" + backup.id)
     }

@@ -30,6 +30,14 @@ struct RepositoryStatus {
         if merged.count > 1 { warnings.append("The archive has a gap: restorable windows are \(windows.text).") }
         let exposure = windows.latest.map { now.timeIntervalSince($0) }
         if let exposure, exposure > Self.staleWal { warnings.append("No WAL archived in \(DurationText.format(exposure)): check archive_command and pg_stat_archiver.") }
+        else if let exposure, exposure > settings.rpo {
+            warnings.append("The data-loss exposure (\(DurationText.format(exposure))) is above the target's RPO (\(DurationText.format(settings.rpo))): check archive_timeout (`dr archive setup \(targetName)`) and pg_stat_archiver.")
+        }
+        if let newest = backups.last {
+            details["newest_backup_stored_as"] = [newest.compression ?? "uncompressed", newest.keyId.map { "encrypted (key id \($0))" } ?? "not encrypted"]
+                .joined(separator: ", ")
+            if let stored = newest.storedBytes { details["newest_backup_stored_bytes"] = String(stored) }
+        }
         if let newest = backups.last?.stoppedAt, now.timeIntervalSince(newest) > Self.staleBackup {
             warnings.append("The newest base backup is \(DurationText.format(now.timeIntervalSince(newest))) old (more than 8 days).")
         }

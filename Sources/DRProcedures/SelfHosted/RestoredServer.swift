@@ -7,7 +7,8 @@ struct RestoredServer: Codable, Equatable {
     static let markerName = "dr-restored.json"
     static let createdBy = "dr"
 
-    enum State: String, Codable { case restoring, running, stopped }
+    /// `failed`: recovery did not finish; the folder keeps the marker and the server's log until teardown.
+    enum State: String, Codable { case restoring, running, stopped, failed }
 
     var name: String
     var target: String
@@ -45,6 +46,8 @@ struct RestoredServer: Codable, Equatable {
         case inProgress = "in progress"
         /// Killed midway: no dr process and no server. `dr teardown NAME` (or the next restore of the same name) removes it.
         case abandoned
+        /// Its recovery failed; the folder keeps the server's log until `dr teardown NAME` (or the next restore of the name).
+        case failed
         case stopped
     }
 
@@ -53,6 +56,7 @@ struct RestoredServer: Codable, Equatable {
         switch state {
         case .running: return serverUp ? .running : .stopped
         case .stopped: return .stopped
+        case .failed: return serverUp ? .recovering : .failed
         case .restoring:
             if serverUp { return .recovering }
             if let ownerPID, ownerPID != getpid(), kill(ownerPID, 0) == 0 || errno == EPERM { return .inProgress }
@@ -61,7 +65,7 @@ struct RestoredServer: Codable, Equatable {
     }
 
     func save() throws {
-        try FileOps.writeAtomically(try WalArchive.encoder.encode(self), to: folder + "/" + Self.markerName)
+        try FileOps.writeAtomically(try DRJSON.encode(self), to: folder + "/" + Self.markerName)
     }
 }
 
@@ -73,7 +77,7 @@ struct RestoredServers {
 
     func load(_ name: String) -> RestoredServer? {
         guard let data = FileManager.default.contents(atPath: folder(name) + "/" + RestoredServer.markerName),
-              let server = try? WalArchive.decoder.decode(RestoredServer.self, from: data),
+              let server = try? DRJSON.decode(RestoredServer.self, from: data),
               server.createdBy == RestoredServer.createdBy else { return nil }
         return server
     }

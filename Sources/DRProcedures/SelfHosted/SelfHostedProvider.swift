@@ -1,4 +1,5 @@
 import DRCore
+import DRAWS
 import DRPostgres
 import Foundation
 import Logging
@@ -44,7 +45,7 @@ public struct SelfHostedProvider: RecoveryProvider {
                 return ProcedurePlan(d.plan, snapshot: r.snapshot ?? d.pending.backups.last)
             case .restore(let r):
                 let d = try restoreProcedure(r).decide(r)
-                return ProcedurePlan(d.plan, snapshot: d.span.backup.id)
+                return ProcedurePlan(d.plan, snapshot: d.choice.span.backup.id)
             case .failover(let r): return ProcedurePlan(try serviceFailover(r).decide().plan)
             case .teardown(let r): return ProcedurePlan(try teardownProcedure.decide(name: r.name, upcoming: r.upcoming).plan)
             }
@@ -164,7 +165,7 @@ public struct SelfHostedProvider: RecoveryProvider {
             let started = context.clock.now()
             let decision = try copyDecision(request)
             let destination = try drRepository()
-            let outcome = try RepositoryCopy(source: repository, destination: destination, logger: logger).run(decision.pending)
+            let outcome = try RepositoryCopy(source: repository, destination: destination, logger: logger, jobs: settings.jobs).run(decision.pending)
             let retention = try Retention(repository: destination, weekly: settings.retentionWeekly).apply(deleting: decision.retention)
             let requested = request.snapshot.flatMap { $0 == "latest" ? nil : $0 }
             let newest = requested ?? destination.backups.list().max { $0.stoppedAt < $1.stoppedAt }?.id
@@ -188,12 +189,41 @@ public struct SelfHostedProvider: RecoveryProvider {
                                          drExecutable: drExecutable, control: control, logger: logger)
         restore.timeout = context.wait.deadline(.restore)
         restore.clock = context.clock
+        if let report = context.wait.progress {
+            restore.progress = { p in report(WaitProgress(waitingFor: p.waitingFor, elapsed: p.elapsed, state: p.state, attempt: 0)) }
+        }
         return restore
     }
 
     public func restore(_ request: RestoreRequest) async throws -> RestoreResult {
         let restore = try restoreProcedure(request)
         return try await offloadBlocking { try restore.execute(try restore.decide(request)) }
+    }
+
+    /// Read-only: what the repository (or the DR copy) can restore, from what its archive truly
+    /// holds — the same computation `status` and `restore` use.
+    public func restorableWindows(fromDR: Bool = false) async throws -> RestorableWindows {
+        let repo = fromDR ? try drRepository() : repository
+        return try await offloadBlocking {
+            try repo.checkUsable(writableBy: nil)
+            let windows = RestoreWindows(backups: repo.backups.list(), wal: repo.wal)
+            return RestorableWindows(
+                repository: repo.root,
+                backups: windows.spans.map { .init(backup: $0.backup.id, timeline: $0.timeline, window: $0.window) },
+                merged: windows.merged)
+        }
+    }
+
+    /// Read-only: what `restore(request)` would use — the backup, timeline and WAL — from the
+    /// decision the restore makes; throws the same bad input (outside the window, no such backup,
+    /// wrong key, a taken name) without changing anything.
+    public func restoreChoice(_ request: RestoreRequest) async throws -> RestoreChoice {
+        let restore = try restoreProcedure(request)
+        return try await offloadBlocking {
+            let d = try restore.decide(request)
+            return RestoreChoice(repository: d.repository, backup: d.choice.span.backup.id, timeline: d.choice.span.timeline,
+                                 window: d.choice.span.window, targetTime: d.choice.targetTime, walFiles: d.choice.wal.count)
+        }
     }
 
     // MARK: Failover
@@ -265,9 +295,15 @@ public struct SelfHostedProvider: RecoveryProvider {
     public func archiveSetup(apply: Bool) async throws -> ArchiveSetupReport {
         try await offloadBlocking { [self] in
             let plan = try ArchiveSetup(settings: settings, repository: repository, drExecutable: drExecutable).run(apply: apply)
+            let c = plan.cost
             return ArchiveSetupReport(target: target.name, server: plan.server, repository: repository.root,
                                       changes: plan.changes.map { .init(name: $0.name, current: $0.current, wanted: $0.wanted, needsRestart: $0.needsRestart) },
-                                      applied: plan.applied, restartNeeded: plan.restartNeeded, serverUser: plan.serverUser)
+                                      applied: plan.applied, restartNeeded: plan.restartNeeded, serverUser: plan.serverUser,
+                                      quietServerCost: .init(rpoSeconds: c.rpoSeconds, archiveTimeoutSeconds: c.archiveTimeoutSeconds,
+                                                             segmentsPerDay: c.segmentsPerDay, segmentBytes: c.segmentBytes,
+                                                             storedBytesPerSegment: c.storedBytesPerSegment, storedBytesPerDay: c.storedBytesPerDay,
+                                                             compression: settings.compressionName),
+                                      notes: plan.notes)
         }
     }
 
@@ -287,36 +323,67 @@ public struct ArchiveSetupReport: Codable, Sendable, Equatable {
     public var applied: Bool
     public var restartNeeded: Bool
     public var serverUser: String?
+    /// What the proposed archive_timeout costs on a quiet server.
+    public var quietServerCost: QuietServerCost
+    public var notes: [String]
+
+    /// A quiet server forces out one segment per archive_timeout: this many a day, this big stored.
+    public struct QuietServerCost: Codable, Sendable, Equatable {
+        public var rpoSeconds: Double
+        public var archiveTimeoutSeconds: Int
+        public var segmentsPerDay: Int
+        public var segmentBytes: Int64
+        public var storedBytesPerSegment: Int64
+        public var storedBytesPerDay: Int64
+        /// `zstd level 3`, or `none`.
+        public var compression: String
+    }
 }
 
 /// `dr wal-push` and `dr wal-fetch`, as archive_command and restore_command run them.
 public enum WalArchiveCommands {
     public enum PushOutcome: String, Sendable { case archived, alreadyArchived = "already-archived" }
 
-    public static func push(repository: String, file: String) throws -> PushOutcome {
+    /// Stores `file` in the repository as `compression` and `encryption` say (what `dr archive
+    /// setup` writes into archive_command from the target's settings).
+    public static func push(repository: String, file: String, compression: PostgresTargetSettings.Compression = .none,
+                            encryption: KeySource? = nil) throws -> PushOutcome {
         let repo = Repository(root: repository)
         try repo.checkUsable(writableBy: OSUser.current, subdirectory: "wal")
+        let settings = PostgresTargetSettings(conninfo: "", repository: repository, compression: compression, encryption: encryption)
+        let codec = try settings.storageCodec()
+        try repo.checkKey(codec.key, recording: true)
         if !FileManager.default.fileExists(atPath: repo.walDirectory) { try FileOps.makeDirectory(repo.walDirectory) }
-        switch try repo.wal.push(source: file) {
+        switch try repo.wal.push(source: file, codec: codec) {
         case .archived: return .archived
         case .alreadyArchived: return .alreadyArchived
         }
     }
 
     /// Fetch outcomes as restore_command needs them: restored, not in the archive (the end of
-    /// the archive, which PostgreSQL expects), or damaged (recovery must stop, not promote early).
+    /// the archive, which PostgreSQL expects), or unusable — damaged, or encrypted with another
+    /// key — (recovery must stop, not promote early).
     public enum FetchOutcome: Sendable, Equatable { case restored, notInArchive, damaged(String) }
 
-    public static func fetch(repository: String, name: String, destination: String) throws -> FetchOutcome {
+    public static func fetch(repository: String, name: String, destination: String, encryption: KeySource? = nil) throws -> FetchOutcome {
         let repo = Repository(root: repository)
         try repo.checkUsable(writableBy: nil)
         do {
-            switch try repo.wal.fetch(name: name, to: destination) {
+            // A file that is not there is the end of the archive, whatever the key.
+            _ = try WalArchive.validName(name)
+            guard repo.wal.existingStoredPath(name) != nil else { return .notInArchive }
+            let key = try encryption.map { try RepositoryKey.load($0) }
+            try repo.checkKey(key, recording: false)
+            switch try repo.wal.fetch(name: name, to: destination, key: key) {
             case .restored: return .restored
             case .notInArchive: return .notInArchive
             }
         } catch let corrupt as WalArchive.Corrupt {
             return .damaged(corrupt.description)
+        } catch let problem as StoredFile.KeyProblem {
+            return .damaged("The archived WAL file \(name) cannot be read: \(problem.description). Give restore_command the repository's key.")
+        } catch let error as DRError where error.code == RepositoryKey.wrongKey || error.code == .invalidConfig {
+            return .damaged(error.message)
         }
     }
 }

@@ -28,11 +28,11 @@ struct ServerControl {
         return try SystemProcessRunner.runBlocking(exe, arguments)
     }
 
-    /// Starts a server and waits (pg_ctl -w) until it accepts connections or gives up.
+    /// Starts a server without waiting for it (pg_ctl -W): the caller watches it come up.
     ///
     /// pg_ctl's output goes to a file, not a pipe: the server it leaves running inherits the
     /// descriptors pg_ctl had, and a pipe held open by a daemon would never reach end-of-file.
-    func start(dataDirectory: String, logFile: String, timeout: Int) throws -> ProcessResult {
+    func start(dataDirectory: String, logFile: String) throws -> ProcessResult {
         CallLog.record("pg_ctl start")
         let exe = bindir + "/pg_ctl"
         guard FileManager.default.isExecutableFile(atPath: exe) else { return try run("pg_ctl", []) }
@@ -40,7 +40,7 @@ struct ServerControl {
         _ = FileManager.default.createFile(atPath: outputFile, contents: nil)
         OSUser.serverUser.map { $0.give(outputFile) }
         defer { try? FileManager.default.removeItem(atPath: outputFile) }
-        let arguments = ["-D", dataDirectory, "-l", logFile, "-w", "-t", String(timeout), "start"]
+        let arguments = ["-D", dataDirectory, "-l", logFile, "-W", "start"]
         let argv = OSUser.isRoot ? ["/usr/sbin/runuser", "-u", "postgres", "--", exe] + arguments : [exe] + arguments
         let status = try SystemProcessRunner.runBlocking(Command(argv[0], Array(argv.dropFirst()), output: .appendToFile(outputFile))).status
         let text = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""

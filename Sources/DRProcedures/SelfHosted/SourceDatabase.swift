@@ -96,14 +96,17 @@ final class SourceDatabase {
         var lsn: UInt64
         var label: String
         var tablespaceMap: String
+        /// The server's clock once pg_backup_stop returned: the backup is consistent from then on.
+        var at: Date?
     }
 
     /// Ends the backup (and switches to a new segment). It does not wait for archiving: the
     /// server's own wait polls once a second, so the caller watches the repository instead.
     func backupStop() throws -> BackupStop {
-        let row = try run("SELECT lsn::text, labelfile, spcmapfile FROM pg_backup_stop(false)").rows.first ?? []
-        guard row.count == 3, let lsn = row[0].flatMap(LSN.parse) else { throw DRError.remote("pg_backup_stop returned no LSN.") }
-        return BackupStop(lsn: lsn, label: row[1] ?? "", tablespaceMap: row[2] ?? "")
+        let sql = "SELECT lsn::text, labelfile, spcmapfile, to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM pg_backup_stop(false)"
+        let row = try run(sql).rows.first ?? []
+        guard row.count == 4, let lsn = row[0].flatMap(LSN.parse) else { throw DRError.remote("pg_backup_stop returned no LSN.") }
+        return BackupStop(lsn: lsn, label: row[1] ?? "", tablespaceMap: row[2] ?? "", at: row[3].flatMap(RFC3339.parse))
     }
 
     /// Ends the current segment so it is archived now; returns the LSN of the switch.

@@ -17,7 +17,7 @@ public enum FileOps {
     /// Copies `source` to `destination` (created or truncated), hashing the bytes copied.
     /// A source that disappears before it is opened throws `sourceVanished` (a dropped relation).
     @discardableResult
-    static func copy(from source: String, to destination: String, sync: Bool = true, mode: mode_t = 0o600) throws -> Copied {
+    static func copy(from source: String, to destination: String, sync: FileSync = .now, mode: mode_t = 0o600) throws -> Copied {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         if input < 0 {
             if errno == ENOENT { throw CopyError.sourceVanished }
@@ -27,8 +27,12 @@ public enum FileOps {
         let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard output >= 0 else { throw failure("create \(destination)") }
         defer { close(output) }
-        let copied = try hashChunks(of: input, path: source) { chunk in try writeAll(output, chunk, path: destination) }
-        if sync, fsync(output) != 0 { throw failure("fsync \(destination)") }
+        var flusher = Flusher(sync: sync, fd: output, path: destination)
+        let copied = try readChunks(of: input, path: source) { chunk in
+            try writeAll(output, chunk, path: destination)
+            flusher.wrote(chunk.count)
+        }
+        try flusher.finish()
         return copied
     }
 
@@ -37,11 +41,11 @@ public enum FileOps {
         let input = open(path, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw failure("open \(path)") }
         defer { close(input) }
-        return try hashChunks(of: input, path: path) { _ in }
+        return try readChunks(of: input, path: path) { _ in }
     }
 
     /// Reads `fd` to its end in large chunks, hashing each and handing it to `body`.
-    private static func hashChunks(of fd: Int32, path: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Copied {
+    static func readChunks(of fd: Int32, path: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Copied {
         let hasher = SHA256Hasher()
         var total: Int64 = 0
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
@@ -59,20 +63,6 @@ public enum FileOps {
             total += Int64(n)
         }
         return Copied(size: total, sha256: hasher.finalize())
-    }
-
-    /// Copies into place atomically: a temp file beside `destination`, fsync, rename, fsync of the folder.
-    @discardableResult
-    static func copyAtomically(from source: String, to destination: String, mode: mode_t = 0o600) throws -> Copied {
-        let temp = tempName(for: destination)
-        do {
-            let copied = try copy(from: source, to: temp, sync: true, mode: mode)
-            try rename(temp, destination)
-            return copied
-        } catch {
-            unlink(temp)
-            throw error
-        }
     }
 
     /// Writes `data` atomically to `path`.
@@ -98,6 +88,38 @@ public enum FileOps {
         syncDirectory(URL(fileURLWithPath: to).deletingLastPathComponent().path)
     }
 
+    /// Applies a `FileSync` to one file being written: in the background every 64 MiB and at its
+    /// end, or with one fsync at the end.
+    struct Flusher {
+        let sync: FileSync
+        let fd: Int32
+        let path: String
+        private var unflushed = 0
+
+        init(sync: FileSync, fd: Int32, path: String) {
+            self.sync = sync
+            self.fd = fd
+            self.path = path
+        }
+
+        mutating func wrote(_ count: Int) {
+            guard case .background(let writeback) = sync else { return }
+            unflushed += count
+            if unflushed >= 64 << 20 {
+                writeback.flush(fd, path: path)
+                unflushed = 0
+            }
+        }
+
+        func finish() throws {
+            switch sync {
+            case .none: return
+            case .now: if fsync(fd) != 0 { throw failure("fsync \(path)") }
+            case .background(let writeback): writeback.flush(fd, path: path)
+            }
+        }
+    }
+
     static func syncDirectory(_ path: String) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return }
@@ -118,11 +140,11 @@ public enum FileOps {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: mode])
         } catch {
-            throw DRError.problem("Could not create the folder \(path): \(error.localizedDescription).")
+            throw DRError(.storage, "Could not create the folder \(path): \(error.localizedDescription).")
         }
     }
 
-    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
         var offset = 0
         while offset < bytes.count {
             let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
@@ -132,6 +154,51 @@ public enum FileOps {
     }
 
     static func failure(_ what: String) -> DRError {
-        .problem("Could not \(what): \(String(cString: strerror(errno))). Check the disk and the folder's permissions, then run the command again.")
+        DRError(.storage, "Could not \(what): \(String(cString: strerror(errno))). Check the disk and the folder's permissions, then run the command again.")
+    }
+}
+
+/// When a written file must reach the disk.
+enum FileSync {
+    /// Not needed (a restored data directory, which PostgreSQL syncs before recovery).
+    case none
+    /// Before the write returns.
+    case now
+    /// On the writeback thread, while the copy threads go on; `Writeback.wait()` before relying on it.
+    case background(Writeback)
+}
+
+/// Flushes files to disk on a thread of its own while the copy threads compress, decompress and
+/// write: the disk works during the CPU-bound copy instead of after it. Each flush syncs a
+/// duplicate of the file's descriptor, so the writer may close its own at once.
+final class Writeback: @unchecked Sendable {  // `lock` guards `failure`; the queue is serial
+    private let queue = DispatchQueue(label: "dr.writeback")
+    private let group = DispatchGroup()
+    /// At most this many flushes wait (each holds a descriptor): a writer ahead of the disk waits.
+    private let slots = DispatchSemaphore(value: 32)
+    private let lock = NSLock()
+    private var failure: DRError?
+
+    func flush(_ fd: Int32, path: String) {
+        slots.wait()
+        let copy = dup(fd)
+        guard copy >= 0 else {
+            slots.signal()
+            return record(FileOps.failure("duplicate a descriptor of \(path)"))
+        }
+        group.enter()
+        queue.async { [self] in
+            defer { group.leave(); slots.signal() }
+            if fdatasync(copy) != 0 { record(FileOps.failure("fsync \(path)")) }
+            close(copy)
+        }
+    }
+
+    private func record(_ error: DRError) { lock.withLock { if failure == nil { failure = error } } }
+
+    /// Waits until everything handed over is on disk; throws the first failure.
+    func wait() throws {
+        group.wait()
+        if let failure = lock.withLock({ failure }) { throw failure }
     }
 }
