@@ -26,7 +26,7 @@ final class SelfHostedWindowTests: XCTestCase {
         try source.cluster.execute("INSERT INTO events (payload) SELECT md5(g::text) FROM generate_series(1, 25) g")
         // The second backup starts inside the segment the first one's switch opened: no switch in between.
         let second = try json(try source.dr(["snapshot", source.target, "--output", "json"]))
-        let details = second["details"] as? [String: String] ?? [:]
+        let details = second["display"] as? [String: String] ?? [:]
         let start = try XCTUnwrap(details["start_lsn"].flatMap(Self.lsn))
         XCTAssertNotEqual(start % (16 << 20), 0, "the backup starts mid-segment (\(details))")
         XCTAssertEqual(details["start_wal"], details["stop_wal"], "and stops in the same segment")
@@ -49,13 +49,13 @@ final class SelfHostedWindowTests: XCTestCase {
         let restored = try json(try source.dr(["restore", source.target, "--point-in-time", RFC3339.format(between, fractional: true),
                                                "--as", "between", "--output", "json"]))
         XCTAssertEqual(restored["snapshot"] as? String != second["id"] as? String, true, "from the first backup")
-        let port = Int((restored["details"] as? [String: String])?["port"] ?? "") ?? 0
+        let port = (restored["endpoint"] as? [String: Any])?["port"] as? Int ?? 0
         XCTAssertEqual(try source.cluster.scalar("SELECT count(*) FROM events", port: port), "150")
         XCTAssertEqual(try source.dr(["teardown", "between"]).status, 0)
         // ...and the end of the window is the second backup, restorable at once.
         let end = try json(try source.dr(["restore", source.target, "--point-in-time", RFC3339.format(latest, fractional: true),
                                           "--as", "at-end", "--output", "json"]))
-        let endPort = Int((end["details"] as? [String: String])?["port"] ?? "") ?? 0
+        let endPort = (end["endpoint"] as? [String: Any])?["port"] as? Int ?? 0
         XCTAssertEqual(try source.cluster.scalar("SELECT count(*) FROM events", port: endPort), "175")
         XCTAssertEqual(try source.dr(["teardown", "at-end"]).status, 0)
     }
