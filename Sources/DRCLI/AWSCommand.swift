@@ -39,19 +39,11 @@ struct WhoamiCommand: AsyncParsableCommand {
 
     @OptionGroup var aws: AWSOptions
 
-    @Option(help: "text or json.")
-    var output: WhoamiOutput = .text
-
-    enum WhoamiOutput: String, ExpressibleByArgument, CaseIterable {
-        case text, json
-    }
+    @OptionGroup var output: OutputOptions<TextOrJSON>
 
     func run() async throws {
         let report = try await Self.report(session: aws.session())
-        switch output {
-        case .text: Terminal.writeStdout(report.text)
-        case .json: Terminal.writeStdout(report.json + "\n")
-        }
+        try output.emit(report) { String(report.text.dropLast()) }
     }
 
     /// Checks the region (the one region check every command uses), resolves credentials (naming
@@ -123,11 +115,5 @@ struct WhoamiReport: Encodable {
             lines.append("  \(e.service.padding(toLength: width, withPad: " ", startingAt: 0))  \(e.url)  (\(e.source)\(signing))")
         }
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
     }
 }

@@ -20,7 +20,7 @@ struct CopyCommand: AsyncParsableCommand {
         let provider = try CommandContext.provider(target, config: try config.load(), wait: wait)
         let request = CopyRequest(snapshot: snapshot, toRegion: toRegion)
         if planOption.plan { return try PlanReport.emit(try await provider.plan(.copy(request)).actions, target: target, output: output) }
-        let result = try await provider.copy(request)
+        let result = try await CommandContext.changing(provider, "dr copy \(target)") { try await provider.copy(request) }
         try output.emit(result) {
             var lines = ["Copied \(result.copied.count) item(s) (\(Human.bytes(result.bytesCopied))) to \(result.destination) in \(DurationText.format(result.seconds)); \(result.alreadyPresent) were already there."]
             if let copy = result.copy { lines.append("  copy: \(copy)") }

@@ -47,7 +47,7 @@ struct FailoverCommand: AsyncParsableCommand, FlagWords {
             let request = FailoverRequest(to: to, entry: entry, zone: zone, ttl: ttl, create: create, undo: undo)
             if history { return try emitHistory(try await provider.failoverHistory(request)) }
             if planOption.plan { return try PlanReport.emit(try await provider.plan(.failover(request)).actions, target: target, output: output) }
-            return try emit(try await provider.failover(request))
+            return try emit(try await CommandContext.changing(provider, "dr failover \(target)") { try await provider.failover(request) })
         }
         let dns = try Providers.dns(context: CommandContext.make(config: try config.loadIfPresent(), wait: wait))
         if history { return try emitHistory(dns.history(zone: zone!, record: record!)) }

@@ -54,7 +54,8 @@ struct RestoreCommand: AsyncParsableCommand, FlagWords {
     func run() async throws {
         let provider = try CommandContext.provider(target, config: try config.load(), wait: wait)
         if planOption.plan { return try PlanReport.emit(try await provider.plan(.restore(request)).actions, target: target, output: output) }
-        let result = try await provider.restore(request)
+        let request = self.request
+        let result = try await CommandContext.changing(provider, "dr restore \(target) --as \(name)") { try await provider.restore(request) }
         try output.emit(result) {
             var lines = ["\(result.adopted ? "Found the restore" : "Restored") \(result.target) as \(result.name) from \(result.snapshot.isEmpty ? result.display["restored_from"] ?? "" : result.snapshot)\(result.adopted ? " (made earlier for the same point)" : "").",
                          "  conninfo: \(result.conninfo.isEmpty ? "(not yet known: --no-wait)" : result.conninfo)",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DRCore
 import Foundation
+import Logging
 
 /// `dr`: the root of the command tree. Each subcommand lives in its own file.
 public struct DRCommand: AsyncParsableCommand {
@@ -47,6 +48,8 @@ protocol FlagWords {
 /// The process entry point: parses, runs, and maps every error to the project's exit codes.
 public enum Main {
     public static func run(arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Int32 {
+        // Every logger any module makes (the drill's, the AWS session's) prints as the CLI's does.
+        _ = bootstrapLogging
         var parsed: ParsableCommand?
         do {
             var command = try DRCommand.parseAsRoot(arguments)
@@ -61,6 +64,9 @@ public enum Main {
             return report(error, command: parsed, json: wantsJSON(arguments))
         }
     }
+
+    /// Once per process (swift-log allows one bootstrap).
+    private static let bootstrapLogging: Void = LoggingSystem.bootstrap { _ in ProgressLog() }
 
     /// `--output json` anywhere on the command line: errors then also go to stdout as a JSON document.
     static func wantsJSON(_ arguments: [String]) -> Bool {

@@ -39,7 +39,9 @@ struct RunCommand: AsyncParsableCommand {
             try output.emit(plan) { plan.text.hasSuffix("\n") ? String(plan.text.dropLast()) : plan.text }
             return
         }
-        let session = RunSession(state: stateOptions.state, registry: registry, clock: clock, targets: targets)
+        let state = stateOptions.state
+        let session = RunSession(state: state, registry: registry, clock: clock, targets: targets,
+                                 targetLockPath: { try providers.lockPath($0, state: state) })
         let progress: @Sendable (String) -> Void = { Terminal.info($0) }
         let prepared = try resume.map { try session.resume(runID: $0, inputs: inputs, progress: progress) }
             ?? session.start(file: try library.path(for: file!), inputs: inputs, progress: progress)
@@ -49,14 +51,31 @@ struct RunCommand: AsyncParsableCommand {
         let machine = try await driver.drive(from: prepared.firstEvent)
         interrupts.stop()
         withExtendedLifetime(prepared.locks) {}
-        let report = RunReport(runbook: driver.runbook, header: driver.header, machine: machine,
+        var report = RunReport(runbook: driver.runbook, header: driver.header, machine: machine,
                                catalog: registry.catalog, endedAt: clock.now())
+        if machine.status != .succeeded { report.left = await Self.left(report, header: driver.header, providers: providers) }
         try output.emit(report) { report.text.hasSuffix("\n") ? String(report.text.dropLast()) : report.text }
         switch machine.status {
         case .succeeded: return
         case .cancelled: throw DRError(.interrupted, "")
         case .failed: throw DRError(machine.failure?.category ?? .problemFound, "")
         }
+    }
+
+    /// The servers and instances the run's steps made that still exist, looked up in the run's
+    /// targets (a lookup that fails lists nothing rather than hiding the run's own outcome).
+    static func left(_ report: RunReport, header: RunHeader, providers: TargetProviders) async -> [RunReport.LeftResource] {
+        let made = report.made
+        guard !made.isEmpty else { return [] }
+        var out: [RunReport.LeftResource] = []
+        for name in header.targets {
+            guard let target = providers.config?.targets.first(where: { $0.name == name }),
+                  let present = try? await providers.provider(for: target).restoredResources().map(\.name) else { continue }
+            for (step, resource) in made where present.contains(resource) {
+                out.append(RunReport.LeftResource(name: resource, target: name, step: step))
+            }
+        }
+        return out
     }
 
     private func parsedInputs() throws -> [String: String] {
@@ -71,29 +90,38 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
-/// Turns the first SIGINT into a cancel request (finally steps run, exit 130); a second one exits at once.
-final class InterruptHandler: @unchecked Sendable {
-    private let source: DispatchSourceSignal
+/// Turns the first SIGINT or SIGTERM into a cancel request (the step in flight stops and undoes
+/// its partial work, the finally steps run, exit 130, resumable); a second one exits at once.
+final class InterruptHandler: @unchecked Sendable {  // `count` is touched only on the signal sources' serial queue
+    private let sources: [DispatchSourceSignal]
+    private let queue = DispatchQueue(label: "dr.run.interrupts")
     private var count = 0
 
     init(_ onInterrupt: @escaping @Sendable () -> Void) {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [unowned self] in
-            count += 1
-            if count == 1 {
-                Terminal.info("interrupted: stopping the current step and running the finally steps (Ctrl-C again to exit now)")
-                onInterrupt()
-            } else {
-                Terminal.info("interrupted again: exiting now; the run can be resumed with dr run --resume")
-                exit(ExitStatus.interrupted.rawValue)
-            }
+        var made: [DispatchSourceSignal] = []
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            made.append(DispatchSource.makeSignalSource(signal: number, queue: queue))
         }
-        source.resume()
+        sources = made
+        for source in sources {
+            source.setEventHandler { [unowned self] in
+                count += 1
+                if count == 1 {
+                    Terminal.info("interrupted: stopping the current step and running the finally steps (Ctrl-C again to exit now)")
+                    onInterrupt()
+                } else {
+                    Terminal.info("interrupted again: exiting now; the run can be resumed with dr run --resume")
+                    exit(ExitStatus.interrupted.rawValue)
+                }
+            }
+            source.resume()
+        }
     }
 
     func stop() {
-        source.cancel()
+        for source in sources { source.cancel() }
         signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
     }
 }

@@ -29,7 +29,7 @@ struct SnapshotCommand: AsyncParsableCommand {
         let provider = try CommandContext.provider(target, config: try config.load(), wait: wait)
         let request = SnapshotRequest(weekly: weekly, tags: tagMap)
         if planOption.plan { return try PlanReport.emit(try await provider.plan(.snapshot(request)).actions, target: target, output: output) }
-        let result = try await provider.snapshot(request)
+        let result = try await CommandContext.changing(provider, "dr snapshot \(target)") { try await provider.snapshot(request) }
         try output.emit(result) {
             var lines = [result.created ? "Snapshot \(result.id) of \(result.target) taken (\(Human.bytes(result.sizeBytes)), \(result.kind))."
                                         : "Snapshot \(result.id) of \(result.target) already exists for this week; nothing new was taken."]

@@ -55,7 +55,7 @@ struct TeardownCommand: AsyncParsableCommand {
         }
         let request = TeardownRequest(name: name, region: region)
         if planOption.plan { return try PlanReport.emit(try await provider.plan(.teardown(request)).actions, target: provider.target.name, output: output) }
-        try emit(try await provider.teardown(request), noun: "restore")
+        try emit(try await CommandContext.changing(provider, "dr teardown \(name)") { try await provider.teardown(request) }, noun: "restore")
     }
 
     func emit(_ result: TeardownResult, noun: String) throws {

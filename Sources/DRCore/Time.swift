@@ -21,12 +21,32 @@ public enum RFC3339 {
             if s[i] == "t" { s.replaceSubrange(i...i, with: "T") }
         }
         if s.hasSuffix("z") { s = String(s.dropLast()) + "Z" }
+        // Foundation's parser moves impossible dates to another day (11-31 → 12-01): check the
+        // fields first, so an invalid date is refused rather than restored to the wrong day.
+        guard fieldsAreValid(s) else { return nil }
         for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]] {
             let f = ISO8601DateFormatter()
             f.formatOptions = options
             if let d = f.date(from: s) { return d }
         }
         return nil
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)` with a real calendar date and in-range fields.
+    static func fieldsAreValid(_ s: String) -> Bool {
+        let pattern = #"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$"#
+        guard let match = s.range(of: pattern, options: .regularExpression), match == s.startIndex..<s.endIndex else { return false }
+        let digits = s.split(whereSeparator: { !$0.isNumber }).map { Int($0) ?? -1 }
+        let (year, month, day, hour, minute, second) = (digits[0], digits[1], digits[2], digits[3], digits[4], digits[5])
+        guard (1...12).contains(month), (0...23).contains(hour), (0...59).contains(minute), (0...59).contains(second) else { return false }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        guard (1...days).contains(day) else { return false }
+        if !s.hasSuffix("Z") {
+            let offset = s.suffix(5).split(separator: ":").compactMap { Int($0) }
+            guard offset.count == 2, (0...23).contains(offset[0]), (0...59).contains(offset[1]) else { return false }
+        }
+        return true
     }
 }
 

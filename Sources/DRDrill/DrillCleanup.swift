@@ -5,8 +5,10 @@ import DRRunbook
 import DRRunbookEngine
 
 /// `dr drill --cleanup`: finds servers and instances that drills left behind (a drill killed
-/// outright cannot run its teardown) by their `dr:drill` tag, and removes only those older
-/// than `olderThan` — never anything without the tag, so nothing else can be touched.
+/// outright cannot run its teardown) and removes only those that are plainly a drill's: named
+/// with the drill prefix (`drill-`), carrying the `dr:drill` tag, and with a readable
+/// `dr:drill-started` older than `olderThan`. Everything else it found is left alone and listed
+/// with the reason, so nothing a person made (or tagged by hand) can be touched.
 public struct DrillCleanup: Sendable {
     public struct Removed: Sendable, Codable, Equatable {
         public var target: String
@@ -18,12 +20,23 @@ public struct DrillCleanup: Sendable {
         enum CodingKeys: String, CodingKey { case target, instance, drillID = "drill_id", startedAt = "started_at", removed, error }
     }
 
+    /// A restored resource cleanup did not remove, and why.
+    public struct Left: Sendable, Codable, Equatable {
+        public var target: String
+        public var instance: String
+        public var reason: String
+    }
+
     public struct Result: Sendable, Codable, Equatable {
         public var removed: [Removed]
         /// Drill servers found but younger than `--older-than` (a drill may still be running).
         public var kept: [String]
+        /// Every restored resource left alone (the young drill ones included), with the reason.
+        public var left: [Left]
         public var failed: Bool { removed.contains { !$0.removed } }
     }
+
+    public static let namePrefix = "drill-"
 
     public var olderThan: Double
     public var clock: DRClock
@@ -33,17 +46,32 @@ public struct DrillCleanup: Sendable {
         self.clock = clock
     }
 
+    /// Why `resource` is not a drill leftover to remove now; nil when it is one.
+    func reasonToLeave(_ resource: RestoredResource, now: Date) -> String? {
+        guard resource.tags["dr:drill"] != nil else { return "not a drill's (no dr:drill tag)" }
+        guard resource.name.hasPrefix(Self.namePrefix) else { return "its name does not start with \(Self.namePrefix), as every drill's does: tagged by hand?" }
+        guard let text = resource.tags["dr:drill-started"] else { return "no dr:drill-started tag: when it started is unknown" }
+        guard let started = RFC3339.parse(text) else { return "its dr:drill-started tag (\(text)) is not an RFC 3339 time" }
+        let age = now.timeIntervalSince(started)
+        if age < -300 { return "its dr:drill-started (\(text)) is in the future" }
+        if age < olderThan { return "younger than --older-than (started \(text)): a drill may still be running" }
+        return nil
+    }
+
     public func run(_ providers: [RecoveryProvider], progress: @Sendable (String) -> Void = { _ in }) async throws -> Result {
-        var result = Result(removed: [], kept: [])
+        var result = Result(removed: [], kept: [], left: [])
         let now = clock.now()
         for provider in providers {
             for resource in try await provider.restoredResources() {
-                guard let drillID = resource.tags["dr:drill"] else { continue }
-                let started = resource.tags["dr:drill-started"].flatMap(RFC3339.parse)
-                if let started, now.timeIntervalSince(started) < olderThan {
-                    result.kept.append(resource.name)
+                if let reason = reasonToLeave(resource, now: now) {
+                    if resource.tags["dr:drill"] != nil, resource.name.hasPrefix(Self.namePrefix), reason.hasPrefix("younger") {
+                        result.kept.append(resource.name)
+                    }
+                    result.left.append(Left(target: provider.target.name, instance: resource.name, reason: reason))
                     continue
                 }
+                let drillID = resource.tags["dr:drill"] ?? ""
+                let started = resource.tags["dr:drill-started"].flatMap(RFC3339.parse)
                 progress("removing \(resource.name) (target \(provider.target.name), drill \(drillID), state \(resource.state))")
                 var entry = Removed(target: provider.target.name, instance: resource.name, drillID: drillID,
                                     startedAt: started.map { RFC3339.format($0) }, removed: false)
@@ -64,7 +92,7 @@ public struct DrillCleanup: Sendable {
             out += r.removed ? "removed \(r.instance) (target \(r.target), drill \(r.drillID))\n"
                              : "FAILED to remove \(r.instance) (target \(r.target)): \(r.error ?? "unknown")\n"
         }
-        if !result.kept.isEmpty { out += "kept (younger than --older-than): \(result.kept.joined(separator: ", "))\n" }
+        for l in result.left { out += "left \(l.instance) (target \(l.target)): \(l.reason)\n" }
         return out
     }
 }

@@ -123,7 +123,9 @@ public final class DrillRunner: @unchecked Sendable {
         if options.verifyDB != nil && inputs["verify_db"] == nil {
             throw DRError.badInput("--verify-db needs a runbook with a `verify_db` input; \(options.runbook) has none. Nothing was restored.")
         }
-        let session = RunSession(state: options.state, registry: registry, clock: clock, targets: providers.expressionValues)
+        let state = options.state
+        let session = RunSession(state: state, registry: registry, clock: clock, targets: providers.expressionValues,
+                                 targetLockPath: { try providers.lockPath($0, state: state) })
         let name = target.name
         let prepared = try session.start(file: options.runbook, inputs: inputs, progress: { [progress] in progress("[\(name)] \($0)") })
         return Prepared(target: target, provider: provider, point: resolved, drillID: drillID, instance: instance, tags: tags,
@@ -222,7 +224,8 @@ public final class DrillRunner: @unchecked Sendable {
     }
 }
 
-final class TimeoutFlag: @unchecked Sendable {
+/// Set by the drill's timeout task, read by the runner.
+final class TimeoutFlag: @unchecked Sendable {  // `value` is only touched under `lock`
     private let lock = NSLock()
     private var value = false
     func set() { lock.withLock { value = true } }

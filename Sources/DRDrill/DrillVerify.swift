@@ -25,7 +25,7 @@ struct DrillVerify: ProcedureExecutor {
         var freshness: DrillRecorder.Freshness?
         do {
             guard let db = call.string("db") else { throw DRError.badInput("Step '\(call.stepID)': verify needs `db`.") }
-            freshness = try await firstConnection(db, clock: step.clock)
+            freshness = try await firstConnection(await SourceLogin.applied(to: db, provider: context.provider), clock: step.clock)
             let outputs = try await inner.run(try await withReference(call), context: step)
             recorder.verified(readReport(call), error: nil, injected: context.injectFailure, freshness: freshness, at: step.clock.now())
             if context.injectFailure { throw DRError.problem("Verification of the restored \(context.target.name) failed: \(Self.injectedFinding).") }

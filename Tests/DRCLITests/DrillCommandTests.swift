@@ -53,6 +53,21 @@ final class DrillCommandTests: XCTestCase {
         ((try? FileManager.default.contentsOfDirectory(atPath: source.restoreRoot)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
     }
 
+    /// Issue 11 item 3: the drill's verification logs in as the target's source does (the
+    /// password in its conninfo), not as a password-less copy of the restore's conninfo.
+    func testVerificationUsesTheTargetsCredentialsWithoutPGPASSWORD() throws {
+        XCTAssertEqual(try source.dr(["snapshot", source.target]).status, 0)
+        try source.cluster.switchWal(waitingFor: source.repository)
+        let r = try source.dr(["drill", source.target, "--report-dir", reports, "--state-dir", state, "--runbook", Self.runbook, "--output", "json"],
+                              environment: ["PGPASSWORD": "", "PGPASSFILE": "/nonexistent"])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout)
+        XCTAssertEqual(report["verdict"] as? String, "passed", r.stdout)
+        XCTAssertFalse(r.stdout.contains(source.cluster.password) || r.stderr.contains(source.cluster.password))
+        let evidence = try String(contentsOfFile: evidence(report).json, encoding: .utf8)
+        XCTAssertFalse(evidence.contains(source.cluster.password), "the password never reaches the evidence")
+    }
+
     /// Prometheus text format, parsed: `name{labels}` → value; HELP/TYPE lines checked.
     func metrics(_ path: String) throws -> [String: Double] {
         var out: [String: Double] = [:]

@@ -103,7 +103,7 @@ final class DrillRDSTests: XCTestCase {
             rds.create_db_instance(DBInstanceIdentifier=name, DBInstanceClass="db.t3.micro", Engine="postgres", AllocatedStorage=20,
                                    MasterUsername="app", MasterUserPassword="pw-12345678", Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
         dr = {"dr:managed": "true", "dr:kind": "restore", "dr:target": f"prod-{ID}", "dr:restored-from": f"{ID}-snap",
-              "dr:restore-point": f"snapshot {ID}-snap"}
+              "dr:restore-point": f"snapshot {ID}-snap", "dr:source-id": "db-SOURCE@2026-01-01T00:00:00Z"}
         make(f"drill-{ID}-old", {**dr, "dr:drill": "20261126T000000Z-abcd", "dr:drill-started": "2026-11-26T00:00:00Z"})
         make(f"{ID}-pitr", dr)
         make(f"{ID}-stranger", {"dr:drill": "not-ours"})

@@ -129,6 +129,24 @@ struct MotoCLI {
         return MotoCLI(id: id, dir: dir, env: env, rds: rds, key: key)
     }
 
+    /// Runs a boto3 script against moto (`rds` for us-east-1, `rds_dr` for us-west-2, `r53` on the
+    /// no-auth instance; `ID` is this test's id) and returns what it printed.
+    func boto(_ script: String) throws -> String {
+        let program = """
+        import boto3, json, os
+        ID = os.environ['ID']
+        rds = boto3.client('rds', endpoint_url=os.environ['AWS_ENDPOINT_URL'], region_name='us-east-1')
+        rds_dr = boto3.client('rds', endpoint_url=os.environ['AWS_ENDPOINT_URL'], region_name='us-west-2')
+        r53 = boto3.client('route53', endpoint_url=os.environ['AWS_ENDPOINT_URL_ROUTE_53'], region_name='us-east-1')
+
+        """ + script
+        var environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        environment["ID"] = id
+        let r = try SystemProcessRunner.runBlocking("python3", ["-c", program], environment)
+        guard r.status == 0 else { throw TestClusterError("boto3 script failed: \(r.stderr)") }
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// A PostgreSQL instance with 7-day backups.
     func createInstance(_ name: String) async throws {
         var p = QueryParams()

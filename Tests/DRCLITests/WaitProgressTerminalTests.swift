@@ -16,9 +16,15 @@ final class WaitProgressTerminalTests: XCTestCase {
                                    reportStates: [tty: ("creating", 1), plain: ("creating", 1), noColor: ("creating", 1)])
         defer { proxy.stop() }
         let m = try MotoCLI.make(id: id, endpoint: proxy.url)
-        try await m.createInstance("\(id)-db")
-        let config = try m.writeConfig("instance: \(id)-db")
-        let restore = [tty, plain, noColor].map { ["restore", "prod", "--latest-restorable", "--as", $0, "--config", config, "--timeout", "60"] }
+        // Three databases (one lock per database: restores of one would wait for each other).
+        let config = m.dir + "/dr.yml"
+        var yaml = "targets:\n"
+        for n in 1...3 {
+            try await m.createInstance("\(id)-db\(n)")
+            yaml += "  prod\(n):\n    provider: rds\n    region: us-east-1\n    instance: \(id)-db\(n)\n"
+        }
+        try yaml.write(toFile: config, atomically: true, encoding: .utf8)
+        let restore = [tty, plain, noColor].enumerated().map { ["restore", "prod\($0.offset + 1)", "--latest-restorable", "--as", $0.element, "--config", config, "--timeout", "60"] }
 
         // The three at once: each waits about 5 s.
         async let onTerminal = DRBinary.runOnTerminal(restore[0], environment: m.env, noColor: false)
@@ -32,14 +38,14 @@ final class WaitProgressTerminalTests: XCTestCase {
         XCTAssertTrue(terminal.stdout.contains(line + "\u{1B}[1;33mcreating\u{1B}[0m ("), terminal.stdout)
         XCTAssertGreaterThanOrEqual(try elapsed(after: line + "\u{1B}[1;33mavailable\u{1B}[0m (", in: terminal.stdout), 4.5)
         XCTAssertFalse(terminal.stdout.contains("dr: waiting for"), "no log lines on a terminal: \(terminal.stdout)")
-        XCTAssertTrue(terminal.stdout.contains("s)\r\nRestored prod as \(tty)"), "the line ends before the result: \(terminal.stdout)")
+        XCTAssertTrue(terminal.stdout.contains("s)\r\nRestored prod1 as \(tty)"), "the line ends before the result: \(terminal.stdout)")
 
         // Not a terminal: one plain log line per poll on stderr, no control characters.
         XCTAssertEqual(log.status, 0, log.stderr)
         XCTAssertTrue(log.stderr.contains("dr: waiting for DB instance \(plain) to be available: creating ("), log.stderr)
         XCTAssertGreaterThanOrEqual(try elapsed(after: "dr: waiting for DB instance \(plain) to be available: available (", in: log.stderr), 4.5)
         XCTAssertFalse(log.stderr.contains("\u{1B}") || log.stderr.contains("\r"), log.stderr)
-        XCTAssertTrue(log.stdout.hasPrefix("Restored prod as \(plain)"), log.stdout)
+        XCTAssertTrue(log.stdout.hasPrefix("Restored prod2 as \(plain)"), log.stdout)
 
         // NO_COLOR on a terminal: the same updating line, without colour codes.
         XCTAssertEqual(bare.status, 0, bare.stdout)

@@ -10,6 +10,19 @@ final class RFC3339Tests: XCTestCase {
         XCTAssertNil(RFC3339.parse("yesterday"))
     }
 
+    /// Issue 11 item 2: Foundation alone moves 2026-11-31 to 2026-12-01.
+    func testImpossibleDatesAndOutOfRangeFieldsAreRefusedNotMoved() {
+        for bad in ["2026-11-31T17:50:37Z", "2026-02-30T00:00:00Z", "2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z",
+                    "2026-00-10T00:00:00Z", "2026-11-20T24:00:00Z", "2026-11-20T12:60:00Z", "2026-11-20T12:00:60Z",
+                    "2026-11-20T12:00:00+25:00", "2026-11-20T12:00:00+01:60", "2026-11-20", "2026-11-20T12:00Z", "2026-11-20T12:00:00+0100"] {
+            XCTAssertNil(RFC3339.parse(bad), bad)
+        }
+        XCTAssertNotNil(RFC3339.parse("2028-02-29T00:00:00Z"), "a leap day")
+        XCTAssertNotNil(RFC3339.parse("2000-02-29T23:59:59.999999Z"))
+        XCTAssertNil(RFC3339.parse("1900-02-29T00:00:00Z"), "1900 was not a leap year")
+        XCTAssertEqual(RFC3339.parse("2026-12-31t23:59:59z"), RFC3339.parse("2026-12-31T23:59:59Z"))
+    }
+
     func testFormatsUTC() {
         XCTAssertEqual(RFC3339.format(Date(timeIntervalSince1970: 1_795_176_000)), "2026-11-20T12:00:00Z")
     }

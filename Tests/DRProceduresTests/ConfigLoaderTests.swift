@@ -105,6 +105,11 @@ final class ConfigLoaderTests: XCTestCase {
     func testInvalidYAMLAndEmptyFile() {
         assertBadInput("targets:\n  a: {provider: rds\n", contains: ["/etc/dr/dr.yml:", "not valid YAML"])
         assertBadInput("", contains: ["empty"])
+        // Issue 11 item 5: an unclosed quote is placed where it opens, not at the end of the file.
+        assertBadInput("targets:\n  a:\n    provider: postgres\n    conninfo: \"host=127.0.0.1\n    repository: /r\n", contains: ["/etc/dr/dr.yml:4:15", "quoted scalar"])
+        // A key given twice has its place too.
+        assertBadInput("targets:\n  a:\n    provider: rds\n    region: us-east-1\n    region: us-west-2\n    cluster: c\n",
+                       contains: ["/etc/dr/dr.yml:4:5", "`region` appears more than once"])
     }
 
     func testUnknownTargetListsKnownOnes() throws {

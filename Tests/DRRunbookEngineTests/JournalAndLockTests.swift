@@ -69,11 +69,11 @@ final class JournalAndLockTests: XCTestCase {
 
     func testASecondHolderIsRefusedWithTheOwnerNamed() throws {
         let path = dir + "/t.lock"
-        let owner = LockFile.Owner(pid: getpid(), startedAt: "2026-11-20T12:00:00Z", runID: "r1")
+        let owner = LockFile.Owner(pid: getpid(), startedAt: "2026-11-20T12:00:00Z", runID: "run r1")
         let first = try LockFile.acquire(path, owner: owner, what: "Target 'prod-db'")
         XCTAssertEqual(LockFile.holder(path), owner)
         XCTAssertThrowsError(try LockFile.acquire(path, owner: LockFile.Owner(pid: 1, startedAt: "x", runID: "r2"), what: "Target 'prod-db'")) { error in
-            XCTAssertEqual((error as? DRError)?.message, "Target 'prod-db' is in use by run r1 (pid \(getpid()), since 2026-11-20T12:00:00Z). Wait for it to finish, or stop it; two runs may not act on the same target at once.")
+            XCTAssertEqual((error as? DRError)?.message, "Target 'prod-db' is in use by run r1 (pid \(getpid()), since 2026-11-20T12:00:00Z). Wait for it to finish, or stop it; two dr commands may not change the same target at once. Nothing was changed.")
         }
         first.release()
         XCTAssertNil(LockFile.holder(path))

@@ -34,7 +34,7 @@ public enum DRBinary {
 
     /// The test process's environment with `extra` on top; NO_COLOR set unless asked not to.
     /// Instance metadata is off (`TestEnvironment.awsVariables`) unless `extra` names a local server for it.
-    static func environment(_ extra: [String: String], noColor: Bool = true) -> [String: String] {
+    public static func environment(_ extra: [String: String], noColor: Bool = true) -> [String: String] {
         var env = TestEnvironment.awsVariables(ProcessInfo.processInfo.environment)
         for (k, v) in extra { env[k] = v }
         env = TestEnvironment.awsVariables(env)

@@ -56,6 +56,22 @@ enum CommandContext {
         ProviderContext(wait: wait?.settings ?? WaitSettings(progress: WaitProgressReporter.report), logger: ProgressLog.logger(), config: config)
     }
 
+    /// Runs a command's changes on `provider`'s target: under the target's machine-wide lock (a
+    /// second command or run on it is refused, exit 2), Ctrl-C and SIGTERM interrupting it (the
+    /// backend undoes its partial work and says what it undid; exit 130).
+    static func changing<T: Sendable>(_ provider: RecoveryProvider, _ command: String,
+                                      _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await Interruption.run(onSignal: { _ in
+            WaitProgressReporter.finish()
+            Terminal.info("dr: interrupted: stopping \(command) and undoing its partial work (Ctrl-C again to exit at once)")
+        }) {
+            // Taken once signals are handled, so whoever sees the lock can interrupt cleanly.
+            let lock = try TargetLock.take(provider, by: command)
+            defer { lock.release() }
+            return try await work()
+        }
+    }
+
     /// The backend of the target named `name` in `config`.
     static func provider(_ name: String, config: TargetsConfig, wait: WaitOptions? = nil) throws -> RecoveryProvider {
         try Providers.make(for: try config.target(named: name), context: make(config: config, wait: wait))

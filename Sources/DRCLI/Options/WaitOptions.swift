@@ -48,7 +48,8 @@ enum WaitProgressReporter {
     static func finish() { if lineOpen.set(false) { Terminal.writeStderr("\n") } }
 }
 
-final class LockedFlag: @unchecked Sendable {
+/// A flag shared by the progress reporter's callers.
+final class LockedFlag: @unchecked Sendable {  // `value` is only touched under `lock`
     private let lock = NSLock()
     private var value = false
 

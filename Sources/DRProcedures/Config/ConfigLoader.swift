@@ -41,6 +41,7 @@ public enum ConfigLoader {
         var targets: [Target] = []
         for (key, value) in try top.mapping(allowed: ["targets"], required: ["targets"]) where key == "targets" {
             for (name, node) in try value.namedEntries() {
+                try TargetName.check(name, at: node)
                 targets.append(try TargetParser(name: name, node: node, base: base).parse())
             }
         }
@@ -49,12 +50,32 @@ public enum ConfigLoader {
 
     static func describe(_ error: YamlError, file: String) -> String {
         switch error {
-        case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+            // An unclosed quote or bracket is found at the end of the file; the place to fix is
+            // where it was opened (libyaml's context mark: "while scanning a quoted scalar").
+            if let context {
+                return "\(file):\(context.mark.line):\(context.mark.column): the file is not valid YAML: \(problem) \(context.text) that starts here."
+            }
             return "\(file):\(mark.line):\(mark.column): the file is not valid YAML: \(problem)."
-        case let .duplicatedKeysInMapping(duplicates, _):
-            return "\(file): the key(s) \(duplicates.joined(separator: ", ")) appear twice in one mapping."
+        case let .duplicatedKeysInMapping(duplicates, context):
+            let keys = duplicates.map { "`\($0)`" }.joined(separator: ", ")
+            return "\(file):\(context.mark.line):\(context.mark.column): the key\(duplicates.count == 1 ? "" : "s") \(keys) appear\(duplicates.count == 1 ? "s" : "") more than once in the same mapping (the first is here); keep one."
         default:
             return "\(file): the file is not valid YAML (\(error))."
+        }
+    }
+}
+
+/// Target names become parts of snapshot, restore, drill, lock and evidence file names, and
+/// appear in hints people paste into a shell: 1 to 40 letters, digits, `-` or `_`.
+enum TargetName {
+    static let maxLength = 40
+
+    static func check(_ name: String, at node: ConfigNode) throws {
+        let ok = (1...maxLength).contains(name.count) && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+        guard ok else {
+            let shown = name.count > 60 ? String(name.prefix(57)) + "..." : name
+            throw node.error("the target name \"\(shown)\" (\(name.count) characters) cannot be used: a target name is 1 to \(maxLength) letters, digits, - or _ (it becomes part of snapshot, restore and file names). Rename it, e.g. prod-db.")
         }
     }
 }

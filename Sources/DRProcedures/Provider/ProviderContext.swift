@@ -15,6 +15,8 @@ public struct ProviderContext: Sendable {
     public var stateDirectory: String
     /// The `dr` executable a server runs for archive_command and restore_command.
     public var drExecutable: String
+    /// Where machine-wide target locks live when they have no better place: `$DR_LOCK_DIR`, else `/tmp/dr-locks`.
+    public var lockDirectory: String
     /// Every target of the loaded config (nil when none was loaded).
     public var config: TargetsConfig?
     /// The AWS session, made on first use and shared by every backend and step of the process.
@@ -22,14 +24,22 @@ public struct ProviderContext: Sendable {
 
     public init(wait: WaitSettings = WaitSettings(), logger: Logger = Logger(label: "dr"), clock: DRClock = SystemClock(),
                 stateDirectory: String = ProviderContext.defaultStateDirectory(), drExecutable: String = DRExecutable.path,
+                lockDirectory: String = ProviderContext.defaultLockDirectory(),
                 config: TargetsConfig? = nil, aws: SharedAWSSession? = nil) {
         self.wait = wait
         self.logger = logger
         self.clock = clock
         self.stateDirectory = stateDirectory
         self.drExecutable = drExecutable
+        self.lockDirectory = lockDirectory
         self.config = config
         self.aws = aws ?? SharedAWSSession(logger: logger)
+    }
+
+    /// `$DR_LOCK_DIR`, else `/tmp/dr-locks`: one folder for the whole machine, whatever state directory a command uses.
+    public static func defaultLockDirectory(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let dir = env["DR_LOCK_DIR"], !dir.isEmpty { return dir }
+        return "/tmp/dr-locks"
     }
 
     /// `$DR_STATE_DIR`, else `$XDG_STATE_HOME/dr`, else `~/.local/state/dr`.

@@ -53,10 +53,21 @@ public struct RDSRestoreTeardown: Sendable {
     let teardown: RDSTeardown
 
     /// The region from `explicit`, else the AWS configuration's.
+    /// Without a region: the default region, then every region and `dr_region` of the loaded
+    /// config's rds targets — a restore made in the DR region is found there, never reported
+    /// as "nothing to tear down" because it is not in the default one.
     public func request(name: String, cluster: Bool, region explicit: String?) throws -> RDSTeardown.Request {
-        let region = try explicit ?? teardown.session.defaultRegion()
-        try KnownRegions.check(region, parameter: .region)
-        return RDSTeardown.Request(name: name, cluster: cluster, regions: [region])
+        if let explicit {
+            try KnownRegions.check(explicit, parameter: .region)
+            return RDSTeardown.Request(name: name, cluster: cluster, regions: [explicit])
+        }
+        var regions = [try teardown.session.defaultRegion()]
+        for target in teardown.context.config?.targets ?? [] {
+            guard case .rds(let s) = target.provider else { continue }
+            for region in [s.region] + (s.drRegion.map { [$0] } ?? []) where !regions.contains(region) { regions.append(region) }
+        }
+        for region in regions { try KnownRegions.check(region, parameter: .region) }
+        return RDSTeardown.Request(name: name, cluster: cluster, regions: regions)
     }
 
     public func plan(_ request: RDSTeardown.Request) async throws -> [PlannedAction] {

@@ -14,6 +14,9 @@ import Foundation
 public protocol RecoveryProvider: Sendable {
     /// The target this provider acts on.
     var target: Target { get }
+    /// The machine-wide lock every mutating command and run of this target takes, keyed on what
+    /// the target's data is (its repository; its region and instance), not on its name.
+    var lockPath: String { get }
     /// What `request` would do: the read-only calls it made to decide, then every call the run
     /// would make, from the same decision the run takes. Changes nothing.
     func plan(_ request: ProcedureRequest) async throws -> ProcedurePlan

@@ -10,6 +10,8 @@ public enum DRTags {
     public static let restoredFrom = "dr:restored-from"
     public static let copiedFrom = "dr:copied-from"
     public static let week = "dr:week"
+    /// The identity of the database it is of (`RDSIdentity.tag`): lookups match on it, not on names.
+    public static let sourceID = "dr:source-id"
     /// What a restore was made for (`RestorePoint.description`): a re-run adopts it only for the same point.
     public static let restorePoint = "dr:restore-point"
 

@@ -52,19 +52,21 @@ struct RDSCopyProcedure {
         if let id = request.snapshot, id != "latest" {
             try RDSNames.checkSnapshotIdentifier(id.hasPrefix("rds:") ? String(id.dropFirst(4)) : id, parameter: .snapshot, cluster: provider.isCluster)
         }
-        let source = try await chooseSource(request, in: try provider.store(settings.region))
+        let identity = try await provider.identity(try provider.session.rds(settings.region))
+        let source = try await chooseSource(request, in: try provider.store(settings.region), identity: identity)
         let kmsKey = source.encrypted ? try await drKey(in: destination) : nil
         let destinationStore = try provider.store(destination)
         let copyId = RDSNames.copyName(of: source.id, cluster: provider.isCluster)
         let tags = DRTags.make(kind: Self.kind, target: name, extra: DRTags.carried(source.tags),
-                               more: [DRTags.copiedFrom: source.arn ?? source.id, "dr:source-kind": source.tag(DRTags.kind) ?? "automated"])
+                               more: [DRTags.copiedFrom: source.arn ?? source.id, "dr:source-kind": source.tag(DRTags.kind) ?? "automated",
+                                      DRTags.sourceID: source.tag(DRTags.sourceID) ?? identity?.tag ?? "?"])
         let existing = try await destinationStore.find(copyId)
         if let existing, !DRTags.isManaged(existing.tags, target: name, kind: Self.kind) {
             throw DRError(.protected, "A \(destinationStore.noun) named \(copyId) already exists in \(destination) but dr did not copy it there for \(name). dr will not adopt it; rename or delete it. Nothing was changed.")
         }
         var retention: [RDSSnapshotInfo] = []
         if let keep = settings.retentionDRRegion {
-            let listed = try await destinationStore.list(of: nil)
+            let listed = try await destinationStore.list(of: nil).filter { provider.belongs($0, to: identity) }
             let withNew = existing == nil ? listed + [RDSSnapshotProcedure.pending(copyId, tags: tags)] : listed
             retention = RDSRetention.toDelete(withNew, target: name, kind: Self.kind, keep: keep, justMade: copyId)
         }
@@ -103,18 +105,19 @@ struct RDSCopyProcedure {
     }
 
     /// The named snapshot, or for `latest`/nil the newest finished one by creation time (never by name).
-    func chooseSource(_ request: CopyRequest, in store: SnapshotStore) async throws -> RDSSnapshotInfo {
+    func chooseSource(_ request: CopyRequest, in store: SnapshotStore, identity: RDSIdentity?) async throws -> RDSSnapshotInfo {
         if let id = request.snapshot, id != "latest" {
-            if request.upcoming, try await store.find(id) == nil { return try await upcoming(id, in: store) }
+            if request.upcoming, try await store.find(id) == nil { return try await upcoming(id, in: store, identity: identity) }
             guard let found = try await store.find(id) else {
                 throw DRError(.notFound, "There is no \(store.noun) \(id) in \(store.region). `dr status \(provider.target.name)` lists the snapshots; or give \(param: .snapshot) latest. Nothing was changed.")
             }
+            try provider.checkBelongs(found, to: identity, region: store.region)
             guard found.isAvailable else {
                 throw DRError(.invalidParameter, "\(store.noun) \(id) in \(store.region) is \(found.status ?? "not finished"), not available; copy it once it has finished. Nothing was changed.")
             }
             return found
         }
-        let finished = try await store.list(of: provider.resource).filter(\.isAvailable)
+        let finished = try await store.list(of: provider.resource).filter { $0.isAvailable && provider.belongs($0, to: identity) }
         guard let newest = finished.max(by: { ($0.createdAt ?? .distantPast) < ($1.createdAt ?? .distantPast) }) else {
             throw DRError.badInput("\(provider.resourceNoun) \(provider.resource) has no finished snapshot in \(store.region) to copy. Take one with `dr snapshot \(provider.target.name)`. Nothing was changed.")
         }
@@ -122,7 +125,7 @@ struct RDSCopyProcedure {
     }
 
     /// The snapshot an earlier step will make of the source: encrypted as the source is.
-    func upcoming(_ id: String, in store: SnapshotStore) async throws -> RDSSnapshotInfo {
+    func upcoming(_ id: String, in store: SnapshotStore, identity: RDSIdentity?) async throws -> RDSSnapshotInfo {
         let rds = store.rds
         let encrypted: Bool
         if provider.isCluster {
@@ -131,7 +134,7 @@ struct RDSCopyProcedure {
             encrypted = try await rds.dbInstance(provider.resource)?.storageEncrypted ?? false
         }
         return RDSSnapshotInfo(id: id, arn: nil, status: "creating", createdAt: nil, encrypted: encrypted, kmsKeyId: nil,
-                               source: provider.resource, tags: [])
+                               source: provider.resource, tags: identity.map { [AWSTag(DRTags.sourceID, $0.tag)] } ?? [])
     }
 
     /// The target's DR key, which must exist in the DR region (checked with DescribeKey).

@@ -31,8 +31,10 @@ public enum RDSNames {
     }
 
     /// `dr-prod-db-weekly-2026-w48`: one per target per ISO week.
-    public static func weeklySnapshot(target: String, at date: Date, cluster: Bool = false) -> String {
-        fitted("dr-\(slug(target))", tail: "-weekly-\(ISOWeek.name(of: date).lowercased())", maxLength: maxSnapshotLength(cluster: cluster))
+    /// `series` (a resource id) names a second series in the same week: the target's database changed.
+    public static func weeklySnapshot(target: String, at date: Date, cluster: Bool = false, series: String? = nil) -> String {
+        let suffix = series.map { "-" + String(SHA256Hasher.hex(of: Data($0.utf8)).prefix(6)) } ?? ""
+        return fitted("dr-\(slug(target))", tail: "-weekly-\(ISOWeek.name(of: date).lowercased())" + suffix, maxLength: maxSnapshotLength(cluster: cluster))
     }
 
     /// `dr-prod-db-20261120-120405`: named to the second; a second snapshot in the same second

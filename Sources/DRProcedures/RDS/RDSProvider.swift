@@ -25,6 +25,8 @@ public struct RDSProvider: RecoveryProvider {
     }
 
     var wait: WaitSettings { context.wait }
+
+    public var lockPath: String { context.lockDirectory + "/rds-\(settings.region)-\(resource).lock" }
     var logger: Logger { context.logger }
     var isCluster: Bool { if case .cluster = settings.resource { return true } else { return false } }
 

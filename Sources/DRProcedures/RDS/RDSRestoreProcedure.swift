@@ -47,6 +47,8 @@ struct RDSRestoreProcedure {
         var restoredFrom: String
         /// `dr:restore-point`: what it was made for, as `RestorePoint.description` words it.
         var point: String
+        /// `dr:source-id`: the database it is a restore of.
+        var sourceID: String?
         var snapshot: String?
         var requestedTime: Date?
         /// A restore of the same point dr started earlier, to finish instead of starting another.
@@ -95,7 +97,8 @@ struct RDSRestoreProcedure {
         var decision = try await chooseRestore(request, region: region, rds: rds)
         let existing = try await existingRestore(request.name, rds: rds)
         if let existing {
-            guard existing.point == decision.point, existing.restoredFrom == decision.restoredFrom else {
+            guard existing.point == decision.point, existing.restoredFrom == decision.restoredFrom,
+                  existing.sourceID == nil || existing.sourceID == decision.sourceID else {
                 throw DRError(.nameTaken, "The name \(request.name) (\(param: .name)) is already taken in \(region) by a restore of \(provider.target.name) made for another point (\(existing.point ?? existing.restoredFrom)), not for \(decision.point). Choose another \(param: .name), or tear that one down first (`dr teardown`). Nothing was changed.")
             }
             decision.adopt = true
@@ -124,6 +127,7 @@ struct RDSRestoreProcedure {
     struct ExistingRestore {
         var restoredFrom: String
         var point: String?
+        var sourceID: String?
     }
 
     /// A restore dr made from this target under `name` (to finish, when it is for the same point);
@@ -142,7 +146,7 @@ struct RDSRestoreProcedure {
               let from = DRTags.value(DRTags.restoredFrom, in: tags) else {
             throw DRError(.nameTaken, "The name \(name) (\(param: .name)) is already taken by a \(provider.resourceNoun) in \(rds.client.config.region) that dr did not restore from \(provider.target.name). Choose another \(param: .name). Nothing was changed.")
         }
-        return ExistingRestore(restoredFrom: from, point: DRTags.value(DRTags.restorePoint, in: tags))
+        return ExistingRestore(restoredFrom: from, point: DRTags.value(DRTags.restorePoint, in: tags), sourceID: DRTags.value(DRTags.sourceID, in: tags))
     }
 
     func chooseRestore(_ request: RestoreRequest, region: String, rds: RDSClient) async throws -> Decision {
@@ -155,30 +159,36 @@ struct RDSRestoreProcedure {
             var reads: [PlannedAction] = [.read("read \(provider.resourceNoun) \(provider.resource) and its restorable window", call: describe)]
             if provider.isCluster {
                 let source = try await sourceCluster(rds)
+                let identity = RDSIdentity(cluster: source)
                 try RDSRestoreWindow.check(request.point, window: RDSRestoreWindow.of(cluster: source), source: "DB cluster \(source.identifier)")
                 var options = carriedOptions(cluster: source, request.rds)
-                options.tags = restoreTags(source.tags, from: from, point: point, request: request)
+                options.tags = restoreTags(source.tags, from: from, point: point, sourceID: identity?.tag, request: request)
                 let writer = AuroraWriter(cluster: request.name, instanceClass: try await writerClass(request, source: source, rds: rds),
                                           engine: source.engine ?? Self.auroraEngine)
                 return Decision(name: request.name, region: region, call: .clusterToPointInTime(source: source.identifier, time: time),
-                                options: options, tags: options.tags, restoredFrom: from, point: point, snapshot: nil, requestedTime: time,
+                                options: options, tags: options.tags, restoredFrom: from, point: point, sourceID: identity?.tag, snapshot: nil, requestedTime: time,
                                 adopt: false, writer: writer, writerExists: false, reads: reads)
             }
             let source = try await sourceInstance(rds)
+            let identity = RDSIdentity(instance: source)
             let window = try await RDSRestoreWindow.of(instance: source, rds: rds)
             reads.append(.read("read the automated backups' earliest restorable time", call: "rds:DescribeDBInstanceAutomatedBackups"))
             try RDSRestoreWindow.check(request.point, window: window, source: "DB instance \(source.identifier)")
             var options = carriedOptions(instance: source, request.rds)
-            options.tags = restoreTags(source.tags, from: from, point: point, request: request)
+            options.tags = restoreTags(source.tags, from: from, point: point, sourceID: identity?.tag, request: request)
             return Decision(name: request.name, region: region, call: .instanceToPointInTime(source: source.identifier, time: time),
-                            options: options, tags: options.tags, restoredFrom: from, point: point, snapshot: nil, requestedTime: time,
+                            options: options, tags: options.tags, restoredFrom: from, point: point, sourceID: identity?.tag, snapshot: nil, requestedTime: time,
                             adopt: false, writer: nil, writerExists: false, reads: reads)
         case .snapshot(let requested):
             if requested != "latest" { try RDSNames.checkSnapshotIdentifier(requested, parameter: .snapshot, cluster: provider.isCluster) }
             let store = SnapshotStore(rds: rds, cluster: provider.isCluster)
-            let snapshot = try await chooseSnapshot(requested, in: store)
-            let reads: [PlannedAction] = [.read("find \(requested == "latest" ? "the newest snapshot of \(provider.target.name)" : requested) in \(region)",
+            let listed = try await store.list(of: nil)
+            let (identity, note) = region == provider.settings.region ? (try await provider.identity(rds), nil)
+                                                                       : try await provider.identityForDR(copies: listed)
+            let snapshot = try await chooseSnapshot(requested, in: store, listed: listed, identity: identity)
+            var reads: [PlannedAction] = [.read("find \(requested == "latest" ? "the newest snapshot of \(provider.target.name)'s database" : requested) in \(region)",
                                                 call: provider.isCluster ? "rds:DescribeDBClusterSnapshots" : "rds:DescribeDBSnapshots")]
+            if let note { reads.append(.read(note)) }
             let sameRegion = region == provider.settings.region
             var options: RDSRestoreOptions
             var writer: AuroraWriter?
@@ -204,26 +214,27 @@ struct RDSRestoreProcedure {
                 options = overridesOnly(request.rds)
             }
             let point = RestorePoint.snapshot(snapshot.id).description
-            options.tags = restoreTags(sourceTags, from: snapshot.id, point: point, request: request)
+            options.tags = restoreTags(sourceTags, from: snapshot.id, point: point, sourceID: snapshot.tag(DRTags.sourceID) ?? identity?.tag,
+                                       request: request)
             let call: Call = provider.isCluster ? .clusterFromSnapshot(snapshot.id, engine: engine) : .instanceFromSnapshot(snapshot.id)
             return Decision(name: request.name, region: region, call: call, options: options, tags: options.tags,
-                            restoredFrom: snapshot.id, point: point, snapshot: snapshot.id, requestedTime: nil,
+                            restoredFrom: snapshot.id, point: point, sourceID: snapshot.tag(DRTags.sourceID) ?? identity?.tag, snapshot: snapshot.id, requestedTime: nil,
                             adopt: false, writer: writer, writerExists: false, reads: reads)
         }
     }
 
     /// The named snapshot, or `latest`: the newest finished one of this target in that region
     /// (its own snapshots, or the DR copies dr made for it), by creation time.
-    func chooseSnapshot(_ requested: String, in store: SnapshotStore) async throws -> RDSSnapshotInfo {
+    func chooseSnapshot(_ requested: String, in store: SnapshotStore, listed: [RDSSnapshotInfo], identity: RDSIdentity?) async throws -> RDSSnapshotInfo {
         if requested != "latest" {
             guard let found = try await store.find(requested) else {
                 throw DRError(.notFound, "There is no \(store.noun) \(requested) in \(store.region). `dr status \(provider.target.name)` lists the snapshots in both regions; or restore the latest one. Nothing was changed.")
             }
+            try provider.checkBelongs(found, to: identity, region: store.region)
             return found
         }
-        let candidates = try await store.list(of: nil).filter {
-            $0.isAvailable && ($0.source == provider.resource || $0.tag(DRTags.target) == provider.target.name)
-        }
+        // This target's database's own snapshots, or the DR copies dr made of them.
+        let candidates = listed.filter { $0.isAvailable && provider.belongs($0, to: identity) }
         guard let newest = candidates.max(by: { ($0.createdAt ?? .distantPast) < ($1.createdAt ?? .distantPast) }) else {
             if store.region != provider.settings.region {
                 throw DRError(.notRestorable, "Target \(provider.target.name) has no snapshot in its DR copy (\(store.region)) to restore from. Copy one there first (`dr copy \(provider.target.name)`). Nothing was changed.")
@@ -288,9 +299,12 @@ struct RDSRestoreProcedure {
                           kmsKeyId: o.kmsKeyID)
     }
 
-    func restoreTags(_ sourceTags: [AWSTag], from: String, point: String, request: RestoreRequest) -> [AWSTag] {
-        DRTags.make(kind: "restore", target: provider.target.name, extra: DRTags.carried(sourceTags).merging(provider.settings.tags) { a, _ in a },
-                    more: request.tags.merging([DRTags.restoredFrom: from, DRTags.restorePoint: point]) { _, dr in dr })
+    func restoreTags(_ sourceTags: [AWSTag], from: String, point: String, sourceID: String?, request: RestoreRequest) -> [AWSTag] {
+        var dr = [DRTags.restoredFrom: from, DRTags.restorePoint: point]
+        // Always there, so teardown can insist on it: `unknown` when the source could not be read.
+        dr[DRTags.sourceID] = sourceID ?? "unknown"
+        return DRTags.make(kind: "restore", target: provider.target.name, extra: DRTags.carried(sourceTags).merging(provider.settings.tags) { a, _ in a },
+                           more: request.tags.merging(dr) { _, dr in dr })
     }
 
     // MARK: Executing

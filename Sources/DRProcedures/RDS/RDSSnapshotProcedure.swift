@@ -21,10 +21,13 @@ struct RDSSnapshotProcedure {
         var retention: [RDSSnapshotInfo]
         var cacheRetention: [String]
         var startedAt: Date
+        /// Why a new series started, when it did.
+        var note: String?
 
         func plan(_ provider: RDSProvider) -> [PlannedAction] {
             let store = provider.isCluster ? "rds:DescribeDBClusterSnapshots" : "rds:DescribeDBSnapshots"
-            var out: [PlannedAction] = [.read("read \(provider.target.name)'s snapshots in \(provider.settings.region)", call: store)]
+            var out: [PlannedAction] = [.read("read \(provider.target.name)'s \(provider.resourceNoun) and its snapshots in \(provider.settings.region)", call: store)]
+            if let note { out.append(.read("new series: \(note)")) }
             if create {
                 out.append(.change("create \(kind) snapshot \(id) of \(provider.resourceNoun) \(provider.resource)",
                                    call: provider.isCluster ? "rds:CreateDBClusterSnapshot" : "rds:CreateDBSnapshot"))
@@ -62,13 +65,27 @@ struct RDSSnapshotProcedure {
         var extraTags: [String: String] = settings.tags
         for (k, v) in request.tags { extraTags[k] = v }
         let week = ISOWeek.name(of: startedAt)
-        let tags = DRTags.make(kind: kind, target: name, extra: extraTags, more: request.weekly ? [DRTags.week: week] : [:])
+        let rds = try provider.session.rds(settings.region)
+        guard let identity = try await provider.identity(rds) else {
+            throw DRError(.notFound, "The \(provider.resourceNoun) \(provider.resource) of target \(name) does not exist in \(settings.region). Check `instance:`/`cluster:` and `region:` in dr.yml. Nothing was changed.")
+        }
+        let tags = DRTags.make(kind: kind, target: name, extra: extraTags,
+                               more: (request.weekly ? [DRTags.week: week] : [:]).merging([DRTags.sourceID: identity.tag]) { a, _ in a })
         let store = try provider.store(settings.region)
-        let mine = try await store.list(of: provider.resource)
+        let listed = try await store.list(of: provider.resource)
+        let mine = listed.filter { provider.belongs($0, to: identity) }
 
         var id = request.weekly ? RDSNames.weeklySnapshot(target: name, at: startedAt, cluster: provider.isCluster)
-                                : RDSNames.adhocSnapshot(target: name, at: startedAt, cluster: provider.isCluster, taken: Set(mine.map(\.id)))
+                                : RDSNames.adhocSnapshot(target: name, at: startedAt, cluster: provider.isCluster, taken: Set(listed.map(\.id)))
         var existing = request.weekly ? try await store.find(id) : nil
+        var note: String?
+        if let other = existing, DRTags.isManaged(other.tags, target: name, kind: kind), !provider.belongs(other, to: identity) {
+            // This week's snapshot is of the database the target named before (a blue/green
+            // switch, an instance made again): this database starts a series of its own.
+            note = "\(other.id) is of the database the target named before (\(other.tag(DRTags.sourceID) ?? "?")); \(provider.resource) is now \(identity.tag), so a new series starts"
+            id = RDSNames.weeklySnapshot(target: name, at: startedAt, cluster: provider.isCluster, series: identity.resourceId)
+            existing = try await store.find(id)
+        }
         if existing == nil, !request.weekly,
            let unfinished = mine.first(where: { DRTags.isManaged($0.tags, target: name, kind: "adhoc") && ($0.status == "creating" || $0.status == nil) }) {
             // A run killed while its snapshot was being made: finish that one, make no second.
@@ -100,7 +117,7 @@ struct RDSSnapshotProcedure {
             retention = RDSRetention.toDelete(withNew, target: name, kind: kind, keep: keep, justMade: id)
         }
         return Decision(id: id, kind: kind, tags: tags, create: existing == nil, existing: existing, cache: cache, cacheExists: cacheExists,
-                        retention: retention, cacheRetention: cacheRetention, startedAt: startedAt)
+                        retention: retention, cacheRetention: cacheRetention, startedAt: startedAt, note: note)
     }
 
     /// A snapshot that does not exist yet, as retention should count it (the newest; not deletable).
@@ -128,6 +145,7 @@ struct RDSSnapshotProcedure {
         if let snapshot { try await store.ensureTags(snapshot, d.tags) }
 
         var display: DisplayFacts = ["region": settings.region, "resource": provider.resource]
+        display["new_series"] = d.note
         if let arn = snapshot?.arn { display["arn"] = arn }
         display["status"] = provider.wait.noWait ? (snapshot?.status ?? "unknown") : "available"
         if let cache = d.cache {

@@ -15,11 +15,16 @@ struct RDSStatusReport {
     func run() async throws -> TargetStatus {
         let settings = provider.settings, name = provider.target.name
         let now = provider.context.clock.now()
+        let identity = try await provider.identity(try provider.session.rds(settings.region))
         let primary = try await provider.store(settings.region).list(of: provider.resource)
-        let snapshots = summaries(primary.filter(\.isAvailable), now: now)
+        // Only this database's snapshots: a target whose instance changed starts a new series.
+        let snapshots = summaries(primary.filter { $0.isAvailable && provider.belongs($0, to: identity) }, now: now)
+        let others = primary.filter { $0.isAvailable && !provider.belongs($0, to: identity) && DRTags.value(DRTags.target, in: $0.tags) == name }
         var drSnapshots: [SnapshotSummary] = []
         if let drRegion = settings.drRegion {
-            let copies = try await provider.store(drRegion).list(of: nil).filter { $0.isAvailable && $0.tag(DRTags.target) == name }
+            let copies = try await provider.store(drRegion).list(of: nil).filter {
+                $0.isAvailable && $0.tag(DRTags.target) == name && provider.belongs($0, to: identity)
+            }
             drSnapshots = summaries(copies, now: now)
         }
         var window: TimeWindow?
@@ -39,6 +44,9 @@ struct RDSStatusReport {
         if let drRegion = settings.drRegion { details["dr_region"] = drRegion }
 
         var warnings: [String] = []
+        if !others.isEmpty {
+            warnings.append("\(others.count) snapshot(s) dr took for \(name) are of another database than \(provider.resource) is now (\(identity?.tag ?? "not found")): \(others.map(\.id).sorted().joined(separator: ", ")). dr does not use them for this target; delete them when they are no longer needed.")
+        }
         if details["state"] == "not found" { warnings.append("\(provider.resourceNoun) \(provider.resource) was not found in \(settings.region).") }
         if let exposure, exposure > Self.exposureLimit {
             warnings.append("latest restorable time is \(DurationText.format(exposure)) old: that much data would be lost now (expected under \(DurationText.format(Self.exposureLimit))).")

@@ -87,7 +87,7 @@ public struct RDSTeardown: Sendable {
                 guard let cluster = try await rds.dbCluster(request.name) else { continue }
                 let what = "DB cluster \(request.name) in \(region)"
                 let tags = try await rds.tags(described: cluster.tags, arn: cluster.arn)
-                try checkRestore(tags, what: what)
+                try checkRestore(tags, what: what, own: RDSIdentity(cluster: cluster))
                 try checkNotTarget(request.name, cluster: true, region: region, what: what)
                 let members = try await rds.dbInstances(inCluster: request.name)
                 for member in members {
@@ -109,7 +109,7 @@ public struct RDSTeardown: Sendable {
                 throw DRError(.protected, "dr will not delete \(what) on its own: it is a member of DB cluster \(cluster). Tear down the cluster instead (its instances go with it). Nothing was changed.")
             }
             let tags = try await rds.tags(described: instance.tags, arn: instance.arn)
-            try checkRestore(tags, what: what)
+            try checkRestore(tags, what: what, own: RDSIdentity(instance: instance))
             try checkNotTarget(request.name, cluster: false, region: region, what: what)
             try await checkNotFailedOver(instance.endpointAddress, what: what)
             decision.region = region
@@ -121,11 +121,16 @@ public struct RDSTeardown: Sendable {
         return decision
     }
 
-    /// dr's restore tags, all of them, and (for a target's teardown) that target's.
-    func checkRestore(_ tags: [AWSTag], what: String) throws {
-        let missing = [DRTags.managed, DRTags.kind, DRTags.target, DRTags.restoredFrom, DRTags.restorePoint].filter { DRTags.value($0, in: tags) == nil }
+    /// dr's restore tags, all of them, and (for a target's teardown) that target's; and never
+    /// the database the tags name as the source (`own`: the resource's identity).
+    func checkRestore(_ tags: [AWSTag], what: String, own: RDSIdentity? = nil) throws {
+        let required = [DRTags.managed, DRTags.kind, DRTags.target, DRTags.restoredFrom, DRTags.restorePoint, DRTags.sourceID]
+        let missing = required.filter { DRTags.value($0, in: tags) == nil }
         guard DRTags.value(DRTags.managed, in: tags) == "true", DRTags.value(DRTags.kind, in: tags) == "restore", missing.isEmpty else {
-            throw DRError(.protected, "dr will not delete \(what): it does not carry the tags dr puts on what it restores (dr:managed=true, dr:kind=restore, dr:target, dr:restored-from, dr:restore-point; missing or wrong: \(missing.isEmpty ? DRTags.kind : missing.joined(separator: ", "))). dr only tears down what it made. Nothing was changed.")
+            throw DRError(.protected, "dr will not delete \(what): it does not carry the tags dr puts on what it restores (dr:managed=true, dr:kind=restore, dr:target, dr:restored-from, dr:restore-point, dr:source-id; missing or wrong: \(missing.isEmpty ? DRTags.kind : missing.joined(separator: ", "))). dr only tears down what it made; if it truly is a leftover, delete it with the AWS console or CLI. Nothing was changed.")
+        }
+        if let own, let source = DRTags.value(DRTags.sourceID, in: tags), RDSIdentity(tag: source)?.same(as: own) == true {
+            throw DRError(.protected, "dr will not delete \(what): its tags say it was restored from itself (dr:source-id \(source) is its own identity) — these are not tags dr wrote, and it is a source database. Nothing was changed.")
         }
         if let guardTarget, let restoredFor = DRTags.value(DRTags.target, in: tags), restoredFor != guardTarget.name {
             throw DRError(.protected, "dr will not delete \(what) as a restore of \(guardTarget.name): dr restored it from \(restoredFor). Name that target instead. Nothing was changed.")

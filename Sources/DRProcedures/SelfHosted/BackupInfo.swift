@@ -67,6 +67,12 @@ struct BackupCatalog {
     func dataPath(_ id: String) -> String { path(id) + "/data" }
     func workPath(_ id: String) -> String { directory + "/.\(id).tmp" }
 
+    /// Work folders of backups (and removals) that were killed midway: hidden `.…tmp` entries.
+    func abandonedWork() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.hasPrefix(".") && $0.hasSuffix(".tmp") }.sorted().map { directory + "/" + $0 }
+    }
+
     /// Complete backups, oldest first.
     func list() -> [BackupInfo] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []

@@ -35,7 +35,9 @@ struct BaseBackup {
         try repository.checkKey(codec.key, recording: true)
         try repository.prepare(walOwner: nil)
         let work = repository.backups.workPath(id)
-        try? FileManager.default.removeItem(atPath: work)  // a backup that was killed midway
+        // Backups killed midway (their work folders): the target's lock, held by whoever runs
+        // this, means no other backup into this repository is under way.
+        for stale in repository.backups.abandonedWork() { try? FileManager.default.removeItem(atPath: stale) }
         defer { try? FileManager.default.removeItem(atPath: work) }
         try FileOps.makeDirectory(work + "/data", mode: 0o700)
 
@@ -77,6 +79,7 @@ struct BaseBackup {
         let wal = repository.wal
         let deadline = Date().addingTimeInterval(timeout)
         while wal.existingStoredPath(segment) == nil {
+            try Interruption.check()
             guard Date() < deadline else {
                 let failed = try? source.archiver()
                 throw DRError.timedOut("The WAL segment \(segment) that the backup needs was not archived into \(repository.root) within \(Int(timeout))s (last failed archive: \(failed?.lastFailed ?? "none")). Check archive_command and the server log; the backup was discarded.")
@@ -201,6 +204,7 @@ final class ParallelMap<T>: @unchecked Sendable {  // `lock` guards values, next
             }
             guard let i else { return }
             do {
+                try Interruption.check()
                 let value = try job(i)
                 lock.withLock { values[i] = value }
             } catch {

@@ -19,6 +19,9 @@ struct PointInTimeRestore {
     var timeout: Double = WaitSettings.Operation.restore.defaultDeadline
     /// Replay progress, a few times a minute; without it progress goes to the log.
     var progress: (@Sendable (ReplayProgress) -> Void)?
+    /// The database this target's backups are of: only its backups are chosen, and a restore
+    /// is adopted only when it is of the same one. Nil: no backup and no answer to tell by.
+    var system: SourceSystem?
 
     private var servers: RestoredServers { RestoredServers(root: settings.restoreRoot) }
 
@@ -34,7 +37,11 @@ struct PointInTimeRestore {
 
     func choose(_ point: RestorePoint) throws -> Choice {
         try repository.checkUsable(writableBy: nil)
-        let windows = RestoreWindows(backups: repository.backups.list(), wal: repository.wal)
+        let all = repository.backups.list()
+        if let system, !all.isEmpty, system.filter(all).isEmpty {
+            throw system.noneOfOwn(all, repository: repository.root, target: targetName)
+        }
+        let windows = RestoreWindows(backups: system.map { $0.filter(all) } ?? all, wal: repository.wal)
         let span: RestoreWindows.Span
         var targetTime: Date?
         switch point {
@@ -43,6 +50,9 @@ struct PointInTimeRestore {
         case .snapshot(let id):
             let chosen = id == "latest" ? try windows.chooseLatest(repository: repository.root) : windows.spans.first { $0.backup.id == id }
             guard let chosen else {
+                if let system, let other = all.first(where: { $0.id == id }), !system.owns(other) {
+                    throw system.refuse(other, target: targetName)
+                }
                 throw DRError(.notFound, "There is no complete backup \"\(id)\" (\(param: .snapshot)) with its WAL in \(repository.root). `dr status TARGET` lists them. Nothing was changed.")
             }
             span = chosen
@@ -103,8 +113,11 @@ struct PointInTimeRestore {
         let state = existing.effectiveState
         if state == .abandoned || state == .failed, existing.target == targetName {
             decision.clearAbandoned = true
-        } else if state == .running || state == .recovering, existing.target == targetName, existing.point == point {
+        } else if state == .running || state == .recovering, existing.target == targetName, existing.point == point,
+                  existing.sourceSystem == nil || existing.sourceSystem == system?.identifier {
             decision.adopt = existing
+        } else if existing.target == targetName, existing.point == point, let theirs = existing.sourceSystem, theirs != system?.identifier {
+            throw DRError(.nameTaken, "The name \(name) (\(param: .name)) is already taken by a restore of \(existing.target)'s earlier database (system identifier \(theirs); the source is now \(system?.identifier ?? "unknown")) (\(state.rawValue), \(folder)): the name is already in use. Choose another \(param: .name), or remove the old one with `dr teardown \(name)`. Nothing was changed.")
         } else {
             throw DRError(.nameTaken, "The name \(name) (\(param: .name)) is already taken by a restore of \(existing.target) made for \(existing.point ?? "an earlier point") (\(state.rawValue), \(folder)), not for \(point) of \(targetName): the name is already in use. Choose another \(param: .name), or remove the old one with `dr teardown \(name)`. Nothing was changed.")
         }
@@ -135,7 +148,7 @@ struct PointInTimeRestore {
             socketDirectory: folder, logFile: folder + "/server.log", pid: nil,
             conninfo: printableConninfo(port: port), backup: span.backup.id, repository: repository.root,
             requestedTime: targetTime, recoveredTo: nil, createdAt: clock.now(), tags: decision.tags.isEmpty ? nil : decision.tags,
-            point: decision.point, ownerPID: getpid())
+            point: decision.point, ownerPID: getpid(), sourceSystem: system?.identifier)
         try server.save()
         do {
             try layDown(span.backup, wal: choice.wal, key: key, into: dataDirectory)
@@ -146,12 +159,18 @@ struct PointInTimeRestore {
         } catch {
             // Nothing was started and nothing half-made stays behind: the folder is ours (the marker says so).
             try? FileManager.default.removeItem(atPath: folder)
-            throw error
+            throw Self.interrupted(error, "the half-laid restore \(name) was removed (\(folder))")
         }
         do {
             // 3. Recover: start, replay, promote.
+            try Interruption.check()
             try startAndRecover(server: server, targetTime: targetTime, dataDirectory: dataDirectory, staged: choice.wal.count)
             phases.end("recover")
+        } catch let error as DRError where error.category == .interrupted {
+            // Ctrl-C: stop the server and remove all of it, so the name is free again.
+            _ = try? control.stop(dataDirectory: dataDirectory, mode: "immediate")
+            try? FileManager.default.removeItem(atPath: folder)
+            throw Self.interrupted(error, "the restored server \(name) was stopped and its folder removed (\(folder))")
         } catch {
             throw keepLog(of: &server, after: error)
         }
@@ -174,6 +193,12 @@ struct PointInTimeRestore {
             conninfo: server.conninfo, snapshot: server.backup, point: server.point ?? "",
             requestedTime: server.requestedTime, recoveredTo: server.recoveredTo, phases: phases.phases,
             adopted: adopted, waited: true, writerInstance: nil, writerCreated: nil, failoverTo: server.name, display: display)
+    }
+
+    /// An interruption, saying what was undone; any other error as it is.
+    static func interrupted(_ error: Error, _ undone: String) -> Error {
+        guard let e = error as? DRError, e.category == .interrupted else { return error }
+        return DRError(.interrupted, "Interrupted: \(undone). Nothing of it is left; the name can be used again.")
     }
 
     /// A wrong or missing key is bad input, found before anything is written.
@@ -395,6 +420,7 @@ struct PointInTimeRestore {
         var reporter = ProgressThrottle()
         var seenRunning = false
         while clock.now() < deadline {
+            if Interruption.isRequested { throw StartFailure(drError: .interrupted, targetNotReached: false) }
             do {
                 let c = try PGConnection(conninfo: connectConninfo(port: server.port), connectTimeout: 5)
                 defer { c.close() }
@@ -462,7 +488,7 @@ struct PointInTimeRestore {
 
     private func loginRefused(_ server: RestoredServer, _ error: PostgresError) -> DRError {
         let user = (Conninfo.parse(settings.conninfo) ?? []).last { $0.key == "user" }?.value ?? "the default user"
-        return DRError(.authentication, "The restored server \(server.name) is up (port \(server.port)) but refused dr's login: \(error.description). It has the source's roles and pg_hba.conf, so dr must log in as the source does: put the password in the target's conninfo (password=...) or its secret, set PGPASSWORD, or add a line for 127.0.0.1 to a pgpass file (e.g. 127.0.0.1:*:*:\(user):PASSWORD in ~/.pgpass, mode 0600). \(keptLog(server))")
+        return DRError(.authentication, "The restored server \(server.name) is up (port \(server.port)) but refused dr's login: \(Prose.sentence(error.description)) It has the source's roles and pg_hba.conf, so dr must log in as the source does: put the password in the target's conninfo (password=...) or its secret, set PGPASSWORD, or add a line for 127.0.0.1 to a pgpass file (e.g. 127.0.0.1:*:*:\(user):PASSWORD in ~/.pgpass, mode 0600). \(keptLog(server))")
             .with(object: "restored server \(server.name)", underlying: error.description)
     }
 

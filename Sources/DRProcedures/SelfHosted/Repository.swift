@@ -1,5 +1,8 @@
 import DRCore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A repository on disk: base backups and the WAL archive (the layout pgBackRest calls a repo).
 ///
@@ -41,9 +44,19 @@ struct Repository {
         guard let user else { return }
         let dir = subdirectory.map { root + "/" + $0 } ?? root
         let checked = FileManager.default.fileExists(atPath: dir) ? dir : root
-        guard user.canWrite(checked) else {
-            throw DRError.badInput("The \(role) folder \(checked) is not writable by the OS user \(user.name). Give it to that user (e.g. `chown -R \(user.name) \(root)`) and run the command again. Nothing was changed.")
+        guard user.canWrite(checked) else { throw Self.notWritable(checked, role: role, user: user, root: root) }
+    }
+
+    /// Why `path` cannot be written, with the fix for that cause: a read-only mount, or its owner and mode.
+    static func notWritable(_ path: String, role: String, user: OSUser, root: String) -> DRError {
+        var fs = statvfs()
+        if statvfs(path, &fs) == 0, fs.f_flag & UInt(ST_RDONLY) != 0 {
+            return DRError.badInput("The \(role) folder \(path) is on a read-only file system. Remount it read-write, or point the target at a folder on a writable one, and run the command again. Nothing was changed.")
         }
+        var st = stat()
+        let owner = stat(path, &st) == 0 ? (getpwuid(st.st_uid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(st.st_uid)") : "?"
+        let mode = String(st.st_mode & 0o7777, radix: 8)
+        return DRError.badInput("The \(role) folder \(path) is not writable by the OS user \(user.name): it belongs to \(owner) with mode \(mode). Give it to \(user.name) (e.g. `chown -R \(user.name) \(root)`) or let that user write to it, and run the command again. Nothing was changed.")
     }
 
     /// Checks the key against the one the repository's files are encrypted with, before anything

@@ -15,7 +15,11 @@ struct RepositoryStatus {
         let now = clock.now()
         let primary = Repository(root: settings.repository)
         try primary.checkUsable(writableBy: nil)
-        let backups = primary.backups.list()
+        // Only this database's backups count; another database's (the target was repointed)
+        // are named in a warning, never used.
+        let all = primary.backups.list()
+        let system = SourceSystem.resolve(conninfo: settings.conninfo, repository: primary)
+        let backups = system.map { $0.filter(all) } ?? all
         let windows = RestoreWindows(backups: backups, wal: primary.wal)
         let wal = primary.wal.files().filter { $0.kind == .segment }
         var details: [String: String] = ["repository": primary.root, "restore_root": settings.restoreRoot]
@@ -42,11 +46,22 @@ struct RepositoryStatus {
             warnings.append("The newest base backup is \(DurationText.format(now.timeIntervalSince(newest))) old (more than 8 days).")
         }
         if backups.isEmpty { warnings.append("No base backup yet: run `dr snapshot \(targetName)`.") }
+        if let system {
+            let others = all.filter { !system.owns($0) }
+            if !others.isEmpty {
+                warnings.append("\(others.count) backup\(others.count == 1 ? " is" : "s are") of another database than the source's (system identifier \(system.identifier)): \(others.map { "\($0.id) (\($0.systemIdentifier))" }.joined(separator: ", ")). The target's database changed; dr never restores them for it, and retention leaves them: remove them by hand once they are not needed.")
+            }
+            if let note = system.note { warnings.append("Backups shown are those of the newest backup's database: \(note).") }
+        }
+        for stale in primary.backups.abandonedWork() {
+            warnings.append("An abandoned backup (killed midway) is left at \(stale): the next `dr snapshot \(targetName)` removes it.")
+        }
         var drSummaries: [SnapshotSummary] = []
         if let dr = settings.drRepository {
             let drRepo = Repository(root: dr)
-            drSummaries = drRepo.backups.list().map { summary($0, now) }
-            if FileManager.default.fileExists(atPath: dr), let newest = drRepo.backups.list().last?.stoppedAt,
+            let drBackups = drRepo.backups.list().filter { system?.owns($0) != false }
+            drSummaries = drBackups.map { summary($0, now) }
+            if FileManager.default.fileExists(atPath: dr), let newest = drBackups.last?.stoppedAt,
                now.timeIntervalSince(newest) > Self.staleBackup {
                 warnings.append("The newest DR copy is \(DurationText.format(now.timeIntervalSince(newest))) old (more than 8 days): run `dr copy \(targetName)`.")
             }

@@ -35,6 +35,8 @@ struct RestoredServer: Codable, Equatable {
     /// The dr process laying it down, while it is `restoring`: when that process is gone and
     /// no server runs, the restore was abandoned (killed midway).
     var ownerPID: Int32? = nil
+    /// The source database's system identifier (absent in markers from before it was kept).
+    var sourceSystem: String? = nil
 
     /// What the marker and the processes say together.
     enum EffectiveState: String, Codable {

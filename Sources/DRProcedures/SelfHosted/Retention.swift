@@ -6,6 +6,9 @@ import Foundation
 struct Retention {
     let repository: Repository
     let weekly: Int?
+    /// The database whose weekly series retention trims; other databases' backups (a target
+    /// repointed at another server) are never counted or deleted.
+    var system: SourceSystem? = nil
 
     struct Outcome: Equatable {
         var backups: [String] = []
@@ -19,7 +22,7 @@ struct Retention {
         guard let weekly else { return [] }
         let listed = repository.backups.list()
         let present = listed + arriving.filter { b in !listed.contains { $0.id == b.id } }
-        let weeklies = present.filter { $0.kind == "weekly" && $0.managedBy == BackupInfo.managedBy }
+        let weeklies = present.filter { $0.kind == "weekly" && $0.managedBy == BackupInfo.managedBy && system?.owns($0) != false }
         var newestFirst = weeklies.sorted { $0.stoppedAt > $1.stoppedAt }.map(\.id)
         if let adding, !newestFirst.contains(adding) { newestFirst.insert(adding, at: 0) }
         return newestFirst.dropFirst(weekly).filter { $0 != justMade && $0 != adding }

@@ -20,6 +20,14 @@ public struct SelfHostedProvider: RecoveryProvider {
     }
 
     var logger: Logger { context.logger }
+
+    /// Beside the repository (so anything using that repository sees it), else machine-wide.
+    public var lockPath: String {
+        let repository = URL(fileURLWithPath: settings.repository).standardizedFileURL.path
+        let parent = (repository as NSString).deletingLastPathComponent
+        if FileManager.default.fileExists(atPath: parent) { return repository + ".lock" }
+        return context.lockDirectory + "/postgres-" + SHA256Hasher.hex(of: Data(repository.utf8)).prefix(16) + ".lock"
+    }
     var drExecutable: String { context.drExecutable }
     var repository: Repository { Repository(root: settings.repository) }
     var control: ServerControl { ServerControl(bindir: ServerControl.resolveBindir(settings.bindir)) }
@@ -58,6 +66,7 @@ public struct SelfHostedProvider: RecoveryProvider {
         var id: String
         var weekly: Bool
         var existing: BackupInfo?
+        var system: SourceSystem
         var retention: [String]
         var repository: String
         var plan: [PlannedAction] {
@@ -79,12 +88,15 @@ public struct SelfHostedProvider: RecoveryProvider {
 
     func snapshotDecision(_ request: SnapshotRequest) throws -> SnapshotDecision {
         try repository.checkUsable(writableBy: nil)
+        let system = try SourceSystem.read(conninfo: settings.conninfo, purpose: "take a base backup")
+        try system.checkRepository(repository, target: target.name)
         let now = context.clock.now()
         let id = request.weekly ? BaseBackup.weeklyID(now) : BaseBackup.adhocID(now, catalog: repository.backups)
         let existing = request.weekly ? repository.backups.load(id) : nil
-        let retention = Retention(repository: repository, weekly: settings.retentionWeekly)
+        let retention = Retention(repository: repository, weekly: settings.retentionWeekly, system: system)
             .doomed(keeping: id, adding: existing == nil && request.weekly ? id : nil)
-        return SnapshotDecision(id: id, weekly: request.weekly, existing: existing, retention: retention, repository: repository.root)
+        return SnapshotDecision(id: id, weekly: request.weekly, existing: existing, system: system,
+                                retention: retention, repository: repository.root)
     }
 
     public func snapshot(_ request: SnapshotRequest) async throws -> SnapshotResult {
@@ -95,10 +107,15 @@ public struct SelfHostedProvider: RecoveryProvider {
                 logger.info("weekly backup already taken this week", metadata: ["id": "\(existing.id)"])
                 outcome = BaseBackup.Outcome(info: existing, created: false)
             } else {
-                outcome = try BaseBackup(targetName: target.name, settings: settings, repository: repository, logger: logger)
-                    .run(id: decision.id, weekly: request.weekly)
+                do {
+                    outcome = try BaseBackup(targetName: target.name, settings: settings, repository: repository, logger: logger)
+                        .run(id: decision.id, weekly: request.weekly)
+                } catch let error as DRError where error.category == .interrupted {
+                    throw DRError(.interrupted, "Interrupted: the partial backup \(decision.id) was removed and the server's backup mode ended; the repository is as it was. Run the snapshot again.")
+                }
             }
-            let retention = try Retention(repository: repository, weekly: settings.retentionWeekly).apply(deleting: decision.retention)
+            let retention = try Retention(repository: repository, weekly: settings.retentionWeekly, system: decision.system)
+                .apply(deleting: decision.retention)
             let info = outcome.info
             return SnapshotResult(
                 target: target.name, id: info.id, kind: info.kind, created: outcome.created,
@@ -189,6 +206,8 @@ public struct SelfHostedProvider: RecoveryProvider {
                                          drExecutable: drExecutable, control: control, logger: logger)
         restore.timeout = context.wait.deadline(.restore)
         restore.clock = context.clock
+        restore.system = SourceSystem.resolve(conninfo: settings.conninfo, repository: restore.repository)
+        if let note = restore.system?.note { logger.notice("\(note)") }
         if let report = context.wait.progress {
             restore.progress = { p in report(WaitProgress(waitingFor: p.waitingFor, elapsed: p.elapsed, state: p.state, attempt: 0)) }
         }
@@ -206,7 +225,9 @@ public struct SelfHostedProvider: RecoveryProvider {
         let repo = fromDR ? try drRepository() : repository
         return try await offloadBlocking {
             try repo.checkUsable(writableBy: nil)
-            let windows = RestoreWindows(backups: repo.backups.list(), wal: repo.wal)
+            let all = repo.backups.list()
+            let system = SourceSystem.resolve(conninfo: settings.conninfo, repository: repo)
+            let windows = RestoreWindows(backups: system.map { $0.filter(all) } ?? all, wal: repo.wal)
             return RestorableWindows(
                 repository: repo.root,
                 backups: windows.spans.map { .init(backup: $0.backup.id, timeline: $0.timeline, window: $0.window) },
@@ -269,6 +290,9 @@ public struct SelfHostedProvider: RecoveryProvider {
         try await offloadBlocking { [self] in
             var status = try RepositoryStatus(targetName: target.name, settings: settings, clock: context.clock).run()
             status.restores = try restoredResources(blocking: ())
+            for restore in status.restores where restore.state == RestoredServer.EffectiveState.abandoned.rawValue {
+                status.warnings.append("The restore \(restore.name) was abandoned (killed midway); `dr teardown \(restore.name)` removes it and frees the name.")
+            }
             return status
         }
     }
@@ -381,7 +405,7 @@ public enum WalArchiveCommands {
         } catch let corrupt as WalArchive.Corrupt {
             return .damaged(corrupt.description)
         } catch let problem as StoredFile.KeyProblem {
-            return .damaged("The archived WAL file \(name) cannot be read: \(problem.description). Give restore_command the repository's key.")
+            return .damaged("The archived WAL file \(name) cannot be read: \(Prose.sentence(problem.description)) Give restore_command the repository's key.")
         } catch let error as DRError where error.code == RepositoryKey.wrongKey || error.code == .invalidConfig {
             return .damaged(error.message)
         }

@@ -20,7 +20,7 @@ final class SourceDatabase {
             _ = try c.query("SET client_min_messages = warning")
             return SourceDatabase(connection: c, safeName: c.target)
         } catch let error as PostgresError {
-            throw DRError.badInput("Could not connect to the source server (\(Redact.conninfo(conninfo))) to \(purpose): \(error.description). Check that it is running and that the target's conninfo is right. Nothing was changed.")
+            throw DRError.badInput("Could not connect to the source server (\(Redact.conninfo(conninfo))) to \(purpose): \(Prose.sentence(error.description)) Check that it is running and that the target's conninfo is right. Nothing was changed.")
         }
     }
 
@@ -28,7 +28,7 @@ final class SourceDatabase {
         do {
             return try connection.query(sql, params, timeout: timeout)
         } catch let error as PostgresError {
-            throw DRError.remote("The source server \(safeName) refused a query: \(error.description).")
+            throw DRError.remote("The source server \(safeName) refused a query: \(Prose.sentence(error.description))")
         }
     }
 

@@ -50,8 +50,8 @@ struct RestoredServerTeardown {
             return Decision(name: name, folder: folder, server: nil, upcoming: upcoming)
         }
         // The data directory must be the one inside dr's folder, whatever the marker says.
-        guard server.dataDirectory == folder + "/data", server.point != nil, !server.backup.isEmpty else {
-            throw DRError(.protected, "The marker in \(folder) is not one dr wrote for a restore (its data directory, point or backup is missing or outside the folder); dr will not remove it. Nothing was changed.")
+        guard server.dataDirectory == folder + "/data", server.point != nil, !server.backup.isEmpty, server.sourceSystem != nil else {
+            throw DRError(.protected, "The marker in \(folder) is not one dr wrote for a restore (its data directory, point, backup or source system identifier is missing or outside the folder); dr will not remove it. If it truly is a leftover, stop its server and remove the folder by hand. Nothing was changed.")
         }
         guard server.target == targetName else {
             throw DRError(.protected, "The restored server \(name) is a restore of \(server.target), not of \(targetName); dr tears it down only as a restore of its own target. Name that target instead. Nothing was changed.")

@@ -53,6 +53,13 @@ public struct TargetProviders: Sendable {
         try provider(for: target(call, parameter: parameter))
     }
 
+    /// The machine-wide lock of the target named `name` (a state-directory lock when the config
+    /// has no such target: the run then fails on its first step naming it).
+    public func lockPath(_ name: String, state: StateDirectory) throws -> String {
+        guard let target = config?.targets.first(where: { $0.name == name }) else { return state.targetLockPath(name) }
+        return try provider(for: target).lockPath
+    }
+
     /// What `targets.NAME.FIELD` reads in expressions: each target's name, provider and flat settings (secrets masked).
     public var expressionValues: [String: [String: Value]] {
         var out: [String: [String: Value]] = [:]
@@ -63,16 +70,6 @@ public struct TargetProviders: Sendable {
             out[target.name] = values
         }
         return out
-    }
-}
-
-/// The ISO week a time falls in, in UTC: weekly snapshots are one per target per ISO week.
-enum ISOWeekOf {
-    static func key(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .iso8601)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .weekOfYear, .yearForWeekOfYear], from: date)
-        return String(format: "%04d-W%02d", c.yearForWeekOfYear ?? 0, c.weekOfYear ?? 0)
     }
 }
 

@@ -1,4 +1,5 @@
 import DRCore
+import DRPostgres
 import DRProcedures
 import DRVerify
 import Foundation
@@ -32,7 +33,8 @@ struct VerifyProcedure: ProcedureExecutor {
         guard let reference = try reference(call, checkingFiles: false) else {
             throw DRError.badInput("Step '\(call.stepID)': verify needs `manifest` (a manifest file) or `source` (a live database's conninfo).")
         }
-        let report = try await Verifier.verify(conninfo: db, against: reference, options: VerifyOptions(rows: try tolerance(call)))
+        let conninfo = await withTargetCredentials(db, call)
+        let report = try await Verifier.verify(conninfo: conninfo, against: reference, options: VerifyOptions(rows: try tolerance(call)))
         if let file = reportFile(call) {
             do { try Data(Redact.secrets(in: try ReportRenderer.json(report) + "\n").utf8).write(to: URL(fileURLWithPath: file), options: .atomic) } catch {
                 throw DRError.badInput("Step '\(call.stepID)': cannot write the verification report to \(file): \(error.localizedDescription).")
@@ -45,6 +47,14 @@ struct VerifyProcedure: ProcedureExecutor {
         }
         return ["passed": .bool(true), "tables": .int(report.summary.tablesCounted), "rows": .int(Int(report.summary.rowsCounted)),
                 "mismatches": .int(report.summary.failures), "accepted": .int(report.summary.accepted)]
+    }
+
+    /// A restored database has its source's roles and pg_hba.conf: when `db` carries no password
+    /// (a restore's `conninfo` output never does) and the step names its target, it logs in as the
+    /// target's source does — the user and password of its conninfo or its secret.
+    func withTargetCredentials(_ db: String, _ call: ResolvedCall) async -> String {
+        guard call.string("target") != nil, let provider = try? providers.provider(call) else { return db }
+        return await SourceLogin.applied(to: db, provider: provider)
     }
 
     /// `report_file`, unless empty (a runbook input left at its default).
@@ -76,5 +86,19 @@ struct VerifyProcedure: ProcedureExecutor {
             return try DRVerify.RowTolerance(parsing: policy.rows.description)
         }
         return .exact
+    }
+}
+
+/// How dr logs in to a restored database: as its source does.
+public enum SourceLogin {
+    /// `db` with the user and password of `provider`'s source, unless it has a password already;
+    /// a target without stored credentials (no `database:`) leaves libpq's own: PGPASSWORD, pgpass.
+    public static func applied(to db: String, provider: RecoveryProvider) async -> String {
+        guard let pairs = Conninfo.parse(db), !pairs.contains(where: { $0.key == "password" }),
+              let known = try? await provider.sourceConninfo(), let source = Conninfo.parse(known),
+              let password = source.last(where: { $0.key == "password" })?.value else { return db }
+        var added = [("password", password)]
+        if !pairs.contains(where: { $0.key == "user" }), let user = source.last(where: { $0.key == "user" })?.value { added.append(("user", user)) }
+        return Conninfo.replacing(db, with: added) ?? db
     }
 }

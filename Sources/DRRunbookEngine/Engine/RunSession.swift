@@ -8,12 +8,18 @@ public struct RunSession {
     public var registry: ProcedureRegistry
     public var clock: DRClock
     public var targets: [String: [String: Value]]
+    /// Where the lock of a target (by name) lives: the backend's machine-wide lock, so a run and
+    /// any command on the same target exclude each other whatever state directory each uses.
+    public var targetLockPath: @Sendable (String) throws -> String
 
-    public init(state: StateDirectory, registry: ProcedureRegistry, clock: DRClock, targets: [String: [String: Value]] = [:]) {
+    public init(state: StateDirectory, registry: ProcedureRegistry, clock: DRClock, targets: [String: [String: Value]] = [:],
+                targetLockPath: (@Sendable (String) throws -> String)? = nil) {
         self.state = state
         self.registry = registry
         self.clock = clock
         self.targets = targets
+        let stateDirectory = state
+        self.targetLockPath = targetLockPath ?? { stateDirectory.targetLockPath($0) }
     }
 
     /// A run ready to drive, holding its locks until it is released.
@@ -59,8 +65,10 @@ public struct RunSession {
             throw DRError.badInput("There is no run '\(runID)' in \(state.root). `dr runs` lists the runs (check --state-dir or DR_STATE_DIR).")
         }
         let (header, entries) = try Journal.read(path: path)
-        if entries.contains(where: { if case .finished = $0.event { return true }; return false }) {
-            throw DRError.badInput("Run '\(runID)' has already finished; there is nothing to resume. Start a new run with `dr run \(header.runbook)`.")
+        // The last end decides: a run stopped by Ctrl-C (cancelled) goes on; one that ended otherwise is over.
+        let ended = entries.last { if case .finished = $0.event { return true }; return false }
+        if let ended, case .finished(let status) = ended.event, status != .cancelled {
+            throw DRError.badInput("Run '\(runID)' has already finished (\(status.rawValue)); there is nothing to resume. Start a new run with `dr run \(header.runbook)`.")
         }
         let (runbook, text) = try Self.load(header.runbook, catalog: registry.catalog)
         guard Digest.fnv1a(text) == header.digest else {
@@ -89,10 +97,10 @@ public struct RunSession {
     /// The run's own lock (no two resumes of one run) and one lock per target.
     private func lock(_ header: RunHeader) throws -> [LockFile] {
         try state.create()
-        let owner = LockFile.Owner(pid: getpid(), startedAt: RFC3339.format(clock.now()), runID: header.runID)
+        let owner = LockFile.Owner(pid: getpid(), startedAt: RFC3339.format(clock.now()), runID: "run " + header.runID)
         var locks = [try LockFile.acquire(state.runLockPath(header.runID), owner: owner, what: "Run '\(header.runID)'")]
         for target in header.targets {
-            locks.append(try LockFile.acquire(state.targetLockPath(target), owner: owner, what: "Target '\(target)'"))
+            locks.append(try LockFile.acquire(try targetLockPath(target), owner: owner, what: "Target '\(target)'"))
         }
         return locks
     }

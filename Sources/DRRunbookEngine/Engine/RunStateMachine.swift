@@ -89,7 +89,11 @@ public struct RunStateMachine: Sendable, Equatable {
     /// cannot happen in the current state (a corrupt or foreign journal).
     @discardableResult
     public mutating func handle(_ event: RunEvent, at time: Date) throws -> RunAction {
-        if case .finished = phase { throw RunStateError("the run has already finished; nothing can happen after that") }
+        if case .finished(let status) = phase {
+            // A run stopped by Ctrl-C is resumable: `.resumed` reopens it.
+            guard status == .cancelled, event == .resumed else { throw RunStateError("the run has already finished; nothing can happen after that") }
+            return reopen()
+        }
         switch event {
         case .started:
             guard phase == .notStarted else { throw RunStateError("the run started twice") }
@@ -195,6 +199,32 @@ public struct RunStateMachine: Sendable, Equatable {
             }
             return pendingAction()
         }
+    }
+
+    /// Goes on with a run Ctrl-C stopped: the main steps it interrupted or never reached run
+    /// (from the first of them), then the finally steps again — cleanup runs at the end of
+    /// every attempt. Steps that succeeded keep their outputs.
+    private mutating func reopen() -> RunAction {
+        phase = .running
+        cancelled = false
+        failure = nil
+        for i in shapes.indices {
+            let again: Bool
+            switch states[i] {
+            case .failed(let f, _) where f.isInterruption: again = true
+            case .notRun, .pending, .ready, .running, .awaitingRetry: again = true
+            case .failed(let f, let continued):
+                again = shapes[i].isFinally
+                if !again && !continued && failure == nil { failure = f }
+            case .succeeded, .skipped: again = shapes[i].isFinally
+            }
+            if again {
+                states[i] = .pending
+                times[i] = StepTimes()
+            }
+        }
+        cursor = 0
+        return advance()
     }
 
     /// What to do about the step at the cursor, as things stand (used after a replay).

@@ -6,7 +6,8 @@ public struct RunListing: Sendable, Encodable, Equatable {
     public var runID: String
     public var runbook: String
     public var startedAt: String
-    /// succeeded, failed, cancelled, running (its process holds the run lock) or interrupted (resumable).
+    /// succeeded, failed, cancelled (stopped by Ctrl-C; resumable), running (its process holds
+    /// the run lock) or interrupted (killed; resumable).
     public var state: String
     public var lastEventAt: String
     public var currentStep: String?
@@ -18,11 +19,13 @@ public struct RunListing: Sendable, Encodable, Equatable {
     public static func list(_ state: StateDirectory) -> [RunListing] {
         state.runIDs().compactMap { id in
             guard let (header, entries) = try? Journal.read(path: state.journalPath(id)) else { return nil }
-            var status = LockFile.holder(state.runLockPath(id)) != nil ? "running" : "interrupted"
+            let unfinished = LockFile.holder(state.runLockPath(id)) != nil ? "running" : "interrupted"
+            var status = unfinished
             var current: String?
             for entry in entries {
                 switch entry.event {
                 case .finished(let s): status = s.rawValue
+                case .resumed: status = unfinished
                 case .stepStarted: current = entry.stepID
                 default: break
                 }

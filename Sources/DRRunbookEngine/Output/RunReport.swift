@@ -35,9 +35,29 @@ public struct RunReport: Sendable, Encodable {
     public var steps: [StepLine]
     public var phases: [PhaseTime]
     public var error: String?
+    /// What a run that did not succeed leaves behind: servers or instances its steps made that
+    /// still exist (filled in by whoever can look, `LeftResource.made(by:)` says what to look for).
+    public var left: [LeftResource] = []
+
+    /// A restored server or instance a run made and did not remove.
+    public struct LeftResource: Sendable, Encodable, Equatable {
+        public var name: String
+        public var target: String
+        public var step: String
+        public init(name: String, target: String, step: String) {
+            self.name = name
+            self.target = target
+            self.step = step
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case runID = "run_id", runbook, status, startedAt = "started_at", endedAt = "ended_at", seconds, inputs, steps, phases, error
+        case runID = "run_id", runbook, status, startedAt = "started_at", endedAt = "ended_at", seconds, inputs, steps, phases, error, left
+    }
+
+    /// The servers or instances the run's steps made (`instance_id` outputs), by step id.
+    public var made: [(step: String, name: String)] {
+        steps.compactMap { step in step.outputs["instance_id"].flatMap { $0.isEmpty ? nil : (step.id, $0) } }
     }
 
     public init(runbook: Runbook, header: RunHeader, machine: RunStateMachine, catalog: ProcedureCatalog, endedAt: Date) {
@@ -83,11 +103,18 @@ public struct RunReport: Sendable, Encodable {
             let time = step.seconds.map { DurationText.format($0) } ?? "-"
             let tries = step.attempts > 1 ? " (\(step.attempts) attempts)" : ""
             out += "  \(step.outcome.padding(toLength: 8, withPad: " ", startingAt: 0)) \(step.id) [\(step.uses)] \(time)\(tries)\n"
+            // Whole values, never cut: a command's advice is read, and pasted, from here. Lines
+            // after the first are indented under it.
             for (key, value) in step.outputs.sorted(by: { $0.key < $1.key }) {
-                let oneLine = value.replacingOccurrences(of: "\n", with: "⏎")
-                out += "      \(key): \(oneLine.count > 120 ? String(oneLine.prefix(117)) + "..." : oneLine)\n"
+                out += "      \(key): " + value.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n        ") + "\n"
             }
             if let error = step.error { out += "      error: \(error)\n" }
+        }
+        for l in left {
+            out += "Left behind: \(l.name) (target \(l.target), made by step \(l.step)); `dr teardown \(l.name) --target \(l.target)` removes it.\n"
+        }
+        if status == RunStatus.cancelled.rawValue {
+            out += "Stopped by an interrupt: `dr run --resume \(runID)` goes on from where it stopped.\n"
         }
         if !phases.isEmpty {
             out += "Recovery time by phase: " + phases.map { "\($0.phase) \(DurationText.format($0.seconds))" }.joined(separator: ", ") + "\n"

@@ -21,6 +21,7 @@ public struct DBInstance: Sendable, Equatable {
     public var latestRestorableTime: Date?
     public var backupRetentionPeriod: Int?
     public var clusterIdentifier: String?
+    public var createTime: Date?
     public var tags: [AWSTag]
 
     static func parse(_ e: XElement) -> DBInstance {
@@ -33,7 +34,7 @@ public struct DBInstance: Sendable, Equatable {
                    availabilityZone: e.string("AvailabilityZone"), multiAZ: e.bool("MultiAZ"), storageEncrypted: e.bool("StorageEncrypted"),
                    kmsKeyId: e.string("KmsKeyId"), latestRestorableTime: e.date("LatestRestorableTime"),
                    backupRetentionPeriod: e.int("BackupRetentionPeriod"), clusterIdentifier: e.string("DBClusterIdentifier"),
-                   tags: e.list("TagList", "Tag").map(AWSTag.parse))
+                   createTime: e.date("InstanceCreateTime"), tags: e.list("TagList", "Tag").map(AWSTag.parse))
     }
 }
 
@@ -65,6 +66,8 @@ public struct DBSnapshot: Sendable, Equatable {
 public struct DBCluster: Sendable, Equatable {
     public var identifier: String
     public var arn: String?
+    public var resourceId: String?
+    public var createTime: Date?
     public var status: String?
     public var engine: String?
     public var engineVersion: String?
@@ -85,7 +88,8 @@ public struct DBCluster: Sendable, Equatable {
     public var tags: [AWSTag]
 
     static func parse(_ e: XElement) -> DBCluster {
-        DBCluster(identifier: e.string("DBClusterIdentifier") ?? "", arn: e.string("DBClusterArn"), status: e.string("Status"),
+        DBCluster(identifier: e.string("DBClusterIdentifier") ?? "", arn: e.string("DBClusterArn"),
+                  resourceId: e.string("DbClusterResourceId"), createTime: e.date("ClusterCreateTime"), status: e.string("Status"),
                   engine: e.string("Engine"), engineVersion: e.string("EngineVersion"), endpoint: e.string("Endpoint"),
                   readerEndpoint: e.string("ReaderEndpoint"), port: e.int("Port"), subnetGroupName: e.string("DBSubnetGroup"),
                   vpcSecurityGroupIds: e.list("VpcSecurityGroups", "VpcSecurityGroupMembership").compactMap { $0.string("VpcSecurityGroupId") },
