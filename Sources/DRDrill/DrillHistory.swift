@@ -145,7 +145,7 @@ public struct DrillHistorySummary: Sendable, Encodable {
         }
         func show(_ t: Trend) -> String {
             guard let r = t.recent else { return "no passed drills" }
-            return "\(t.direction) (last \(DurationText.format(r))\(t.previous.map { " vs \(DurationText.format($0)) before" } ?? ""))"
+            return "\(t.direction) (mean of the last 5 passed: \(DurationText.format(r))\(t.previous.map { "; of the 5 before: \(DurationText.format($0))" } ?? ""))"
         }
         out += "Recovery time: \(show(recoveryTrend))\nFreshness: \(show(freshnessTrend))\n"
         if let warning { out += "WARNING: \(warning)\n" }

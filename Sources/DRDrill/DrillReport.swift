@@ -135,7 +135,11 @@ public struct DrillReport: Sendable, Codable {
         }
         if let total = recoverySeconds { out += "  recovery time: \(DurationText.format(total))\n" }
         out += "  freshness: \(freshness.seconds.map { "\(DurationText.format($0)) before the recovery point (\(freshness.source ?? ""))" } ?? "not measured\(freshness.note.map { ": \($0)" } ?? "")")\n"
-        out += "  verification: \(verification.passed ? "passed" : "FAILED") (\(verification.objectsChecked) objects, \(verification.tablesCounted) tables, \(verification.failures) failing finding\(verification.failures == 1 ? "" : "s"))\n"
+        if verification.report == nil && verification.error == nil && verification.objectsChecked == 0 && !verification.passed {
+            out += "  verification: not run (the drill stopped before it)\n"
+        } else {
+            out += "  verification: \(verification.passed ? "passed" : "FAILED") (\(verification.objectsChecked) objects, \(verification.tablesCounted) tables, \(verification.failures) failing finding\(verification.failures == 1 ? "" : "s"))\n"
+        }
         out += "  teardown: \(teardown.removed ? "removed" : "NOT removed")\(teardown.error.map { " — \($0)" } ?? "")\n"
         if let failure { out += "  failure: \(failure)\n" }
         return out

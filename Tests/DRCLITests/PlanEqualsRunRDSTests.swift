@@ -54,17 +54,7 @@ final class PlanEqualsRunRDSTests: XCTestCase {
 
     @discardableResult
     func planThenRun(_ runbook: String, _ inputs: [String: String], file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
-        let args = ["run", RunbookSelfHostedTests.runbook(runbook)] + inputs.sorted { $0.key < $1.key }.flatMap { ["--input", "\($0.key)=\($0.value)"] }
-        try? FileManager.default.removeItem(atPath: callLog)
-        let plan = try dr(args + ["--plan", "--output", "json"], log: true)
-        XCTAssertEqual(plan.status, 0, "\(runbook) --plan: \(plan.stderr)", file: file, line: line)
-        XCTAssertEqual(PlanCalls.recorded(callLog).filter(Self.changes), [], "\(runbook): the plan changed something", file: file, line: line)
-        let planned = try PlanCalls(planJSON: plan.stdout)
-        try? FileManager.default.removeItem(atPath: callLog)
-        let run = try dr(args + ["--output", "json"], log: true)
-        XCTAssertEqual(run.status, 0, "\(runbook): \(run.stderr)", file: file, line: line)
-        planned.check(made: PlanCalls.recorded(callLog), mutating: Self.changes, runbook: runbook, file: file, line: line)
-        return try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any] ?? [:]
+        try PlanCalls.planThenRun(runbook, inputs, callLog: callLog, mutating: Self.changes, dr: { try self.dr($0, log: true) }, file: file, line: line)
     }
 
     func outcome(_ report: [String: Any], _ id: String) -> String? {

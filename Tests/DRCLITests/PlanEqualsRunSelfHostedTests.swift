@@ -32,16 +32,7 @@ final class PlanEqualsRunSelfHostedTests: XCTestCase {
     /// Plans `runbook`, runs it, and checks the run against the plan; returns the run's report.
     @discardableResult
     func planThenRun(_ runbook: String, _ inputs: [String: String], file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
-        let args = ["run", RunbookSelfHostedTests.runbook(runbook)] + inputs.sorted { $0.key < $1.key }.flatMap { ["--input", "\($0.key)=\($0.value)"] }
-        try? FileManager.default.removeItem(atPath: callLog)
-        let plan = try dr(args + ["--plan", "--output", "json"], log: true)
-        XCTAssertEqual(plan.status, 0, "\(runbook) --plan: \(plan.stderr)", file: file, line: line)
-        XCTAssertEqual(PlanCalls.recorded(callLog), [], "\(runbook): the plan changed something", file: file, line: line)
-        let planned = try PlanCalls(planJSON: plan.stdout)
-        let run = try dr(args + ["--output", "json"], log: true)
-        XCTAssertEqual(run.status, 0, "\(runbook): \(run.stderr)", file: file, line: line)
-        planned.check(made: PlanCalls.recorded(callLog), runbook: runbook, file: file, line: line)
-        return try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any] ?? [:]
+        try PlanCalls.planThenRun(runbook, inputs, callLog: callLog, dr: { try self.dr($0, log: true) }, file: file, line: line)
     }
 
     func testEveryShippedRunbookMakesExactlyTheChangesItsPlanListed() throws {
@@ -98,6 +89,23 @@ struct PlanCalls {
     init(always: Set<String>, conditional: Set<String> = []) {
         self.always = always
         self.conditional = conditional
+    }
+
+    /// `dr run RUNBOOK --plan`, then `dr run RUNBOOK` (both through `dr`, which records calls in
+    /// `callLog`): the plan changed nothing and the run made exactly what it listed. Returns the run's report.
+    static func planThenRun(_ runbook: String, _ inputs: [String: String], callLog: String, mutating: (String) -> Bool = { _ in true },
+                            dr: ([String]) throws -> ProcessResult, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+        let args = ["run", RunbookSelfHostedTests.runbook(runbook)] + inputs.sorted { $0.key < $1.key }.flatMap { ["--input", "\($0.key)=\($0.value)"] }
+        try? FileManager.default.removeItem(atPath: callLog)
+        let plan = try dr(args + ["--plan", "--output", "json"])
+        XCTAssertEqual(plan.status, 0, "\(runbook) --plan: \(plan.stderr)", file: file, line: line)
+        XCTAssertEqual(recorded(callLog).filter(mutating), [], "\(runbook): the plan changed something", file: file, line: line)
+        let planned = try PlanCalls(planJSON: plan.stdout)
+        try? FileManager.default.removeItem(atPath: callLog)
+        let run = try dr(args + ["--output", "json"])
+        XCTAssertEqual(run.status, 0, "\(runbook): \(run.stderr)", file: file, line: line)
+        planned.check(made: recorded(callLog), mutating: mutating, runbook: runbook, file: file, line: line)
+        return try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any] ?? [:]
     }
 
     /// Every call recorded in a `DR_CALL_LOG` file, in order.

@@ -101,6 +101,17 @@ final class RunbookSelfHostedTests: XCTestCase {
         XCTAssertEqual(restoredServers(), ["pitr"])
         XCTAssertEqual(try dr(["teardown", "pitr"]).status, 0)
 
+        // Issue 11 item 4: the text report, as the on-call engineer reads it, with time=latest:
+        // the advice whole (never cut), the teardown command right, the time filled in.
+        let text = try dr(["run", Self.runbook("point-in-time-restore.yml"), "--input", "target=\(source.target)",
+                           "--input", "time=latest", "--input", "name=pitr-latest"])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("To remove it instead: dr teardown pitr-latest --target \(source.target)."), text.stdout)
+        XCTAssertTrue(text.stdout.contains("To send clients there: dr failover \(source.target) --to pitr-latest."), text.stdout)
+        XCTAssertNil(text.stdout.range(of: "Restored \(source.target) to +as", options: .regularExpression), text.stdout)
+        XCTAssertFalse(text.stdout.contains("..."), "nothing cut: \(text.stdout)")
+        XCTAssertEqual(try dr(["teardown", "pitr-latest"]).status, 0)
+
         // The drill: restore, verify, tear down, whatever happened.
         let drill = ["run", Self.runbook("restore-drill.yml"), "--input", "target=\(source.target)", "--input", "manifest=\(manifest)", "--output", "json"]
         let passed = try dr(drill + ["--input", "point=\(moment)", "--input", "name=drill-ok", "--input", "report_file=\(source.folder)/report.json"])

@@ -90,6 +90,16 @@ final class DrillTests: XCTestCase {
                     verdict: verdict, failure: verdict == .passed ? nil : "injected", versions: .init(dr: "0.1.0", postgres: "15.18", runbook: "x"))
     }
 
+    /// Issue 11 item 5: a drill stopped before verifying says so, not "FAILED (0 objects…)".
+    func testAnInterruptedDrillsSummarySaysVerificationDidNotRun() {
+        var stopped = report(verdict: .interrupted)
+        stopped.verification = .init(passed: false, reference: nil, rows: nil, objectsChecked: 0, tablesCounted: 0, failures: 0,
+                                     injectedFailure: false, findings: [], error: nil, report: nil)
+        XCTAssertTrue(stopped.text.contains("verification: not run (the drill stopped before it)"), stopped.text)
+        XCTAssertFalse(stopped.text.contains("FAILED (0 objects"), stopped.text)
+        XCTAssertTrue(report(verdict: .failed).text.contains("verification: FAILED (3 objects"))
+    }
+
     func testMetricsAreTextfileFormatWithTargetLabels() {
         let text = DrillEvidence.metrics(report(target: "we\"ird"), lastSuccess: RFC3339.parse("2026-11-26T12:00:20Z"))
         XCTAssertTrue(text.contains("dr_drill_success{target=\"we\\\"ird\"} 1\n"), text)
@@ -117,6 +127,8 @@ final class DrillTests: XCTestCase {
         XCTAssertEqual(fresh.recoveryTrend.recent, 20)
         XCTAssertEqual(fresh.freshnessTrend.direction, "steady")
         XCTAssertNil(fresh.warning)
+        // Issue 11 item 5: a mean is called a mean, not "last".
+        XCTAssertTrue(fresh.text.contains("Recovery time: rising (mean of the last 5 passed: 20.0s; of the 5 before: 10.0s)"), fresh.text)
         let stale = DrillHistorySummary(target: target, entries: entries, last: 3, now: now.addingTimeInterval(2 * 86_400))
         XCTAssertTrue(stale.warning?.contains("longer than its policy allows") == true, stale.warning ?? "")
         let never = DrillHistorySummary(target: target, entries: [DrillHistory.Entry(report(verdict: .failed))], last: 3, now: now)
