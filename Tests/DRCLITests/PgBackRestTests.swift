@@ -254,6 +254,9 @@ final class PgBackRestTests: XCTestCase {
     func testBadInputExitsTwoAndChangesNothing() throws {
         try insert(batch: 1, rows: 10)
         XCTAssertEqual(try source.dr(["snapshot", source.target]).status, 0)
+        let diff = try source.dr(["snapshot", source.target, "--type", "diff", "--output", "json"])
+        XCTAssertEqual(diff.status, 0, diff.stderr + diff.stdout)
+        XCTAssertEqual((try source.json(diff)["display"] as? [String: String])?["type"], "diff")
         let sets = try source.sets(repo: 1).map(\.label)
 
         func refused(_ args: [String], _ needle: String, environment: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws {
@@ -262,6 +265,8 @@ final class PgBackRestTests: XCTestCase {
             XCTAssertTrue(r.stderr.contains(needle), "\(args): \(r.stderr)", file: file, line: line)
             XCTAssertFalse(r.stderr.contains(source.cluster.password), file: file, line: line)
         }
+        try refused(["snapshot", source.target, "--type", "bogus"], "full, diff or incr")
+        try refused(["snapshot", source.target, "--weekly", "--type", "incr"], "weekly")
         // A time before the end of any set: refused with the window.
         try refused(["restore", source.target, "--point-in-time", "2020-01-01T00:00:00Z", "--as", "early"], "outside")
         try refused(["restore", source.target, "--from-snapshot", "20200101-000000F", "--as", "nosuch"], "no complete backup set")

@@ -79,14 +79,26 @@ public struct PgBackRestProvider: RecoveryProvider {
     }
 
     func snapshotDecision(_ request: SnapshotRequest) throws -> SnapshotDecision {
+        let type = try Self.backupType(request)
         let info = try command().info(targetName: target.name)
         let sets = info.sets(repo: settings.repo)
         let week = request.weekly ? ISOWeek.name(of: context.clock.now()) : nil
         let existing = week.flatMap { PgBackRestSets.weekly(sets, target: target.name, week: $0) }
-        let type = request.weekly ? "full" : (sets.isEmpty ? "full" : "incr")
         let options = ["--repo=\(settings.repo)", "--type=\(type)"]
         let retention = request.weekly ? PgBackRestSets.doomed(sets, target: target.name, keep: settings.retentionWeekly, adding: existing == nil) : []
         return SnapshotDecision(repo: settings.repo, week: week, type: type, options: options, existing: existing, retention: retention)
+    }
+
+    /// full, diff or incr (default incr; pgBackRest takes a full one when there is none yet); weekly is always full.
+    static func backupType(_ request: SnapshotRequest) throws -> String {
+        guard let type = request.backupType else { return request.weekly ? "full" : "incr" }
+        guard ["full", "diff", "incr"].contains(type) else {
+            throw DRError(.invalidParameter, "The backup type \"\(type)\" (\(param: .backupType)) is not one pgBackRest takes: use full, diff or incr. Nothing was changed.")
+        }
+        if request.weekly, type != "full" {
+            throw DRError(.invalidParameter, "A weekly snapshot is a full backup; \(param: .backupType) \(type) cannot be weekly. Drop one of the two. Nothing was changed.")
+        }
+        return type
     }
 
     public func snapshot(_ request: SnapshotRequest) async throws -> SnapshotResult {
@@ -124,11 +136,13 @@ public struct PgBackRestProvider: RecoveryProvider {
         /// The newest set in `repo`, and the DR repository's newest.
         var newest: PgBackRestInfo.Backup?
         var drNewest: PgBackRestInfo.Backup?
-        var needsBackup: Bool { newest != nil && (drNewest?.timestamp.stop ?? 0) < newest!.timestamp.stop }
+        /// Plans only: an earlier step of the same run takes the backup to copy.
+        var upcoming = false
+        var needsBackup: Bool { upcoming || (newest != nil && (drNewest?.timestamp.stop ?? 0) < newest!.timestamp.stop) }
         var plan: [PlannedAction] {
             var out: [PlannedAction] = [PgBackRestProvider.infoCall]
             if needsBackup {
-                out.append(.change("take a full backup into the DR repository repo \(drRepo) (its newest, \(drNewest?.label ?? "none"), is older than repo \(repo)'s \(newest!.label))",
+                out.append(.change("take a full backup into the DR repository repo \(drRepo) (its newest, \(drNewest?.label ?? "none"), is older than repo \(repo)'s \(newest?.label ?? "backup an earlier step takes"))",
                                    call: PgBackRestCommand.call("backup", ["--repo=\(drRepo)", "--type=full"])))
             } else {
                 out.append(.read("the DR repository repo \(drRepo) has a backup no older than repo \(repo)'s newest (\(drNewest?.label ?? "none"))"))
@@ -144,7 +158,11 @@ public struct PgBackRestProvider: RecoveryProvider {
         }
         let dr = try drRepo()
         let info = try command().info(targetName: target.name)
-        guard let newest = info.sets(repo: settings.repo).last else {
+        let sets = info.sets(repo: settings.repo)
+        if request.upcoming, request.snapshot.map({ id in !sets.contains { $0.label == id } }) ?? true {
+            return CopyDecision(repo: settings.repo, drRepo: dr, newest: nil, drNewest: info.sets(repo: dr).last, upcoming: true)
+        }
+        guard let newest = sets.last else {
             throw DRError(.notFound, "Repo \(settings.repo) of stanza \(settings.stanza) has no backup to copy yet. Take one with `dr snapshot \(target.name)`. Nothing was changed.")
         }
         return CopyDecision(repo: settings.repo, drRepo: dr, newest: newest, drNewest: info.sets(repo: dr).last)
@@ -306,4 +324,18 @@ public struct PgBackRestProvider: RecoveryProvider {
 
     /// The source's conninfo, with its password when it has one: for verification only, never to print.
     public func sourceConninfo() async throws -> String { settings.conninfo }
+}
+
+extension Parameter {
+    /// The backup type of a pgbackrest snapshot (`--type`).
+    public static let backupType = Parameter("type")
+}
+
+extension SnapshotRequest {
+    /// The other backends take one kind of snapshot: a backup type is bad input there.
+    func refusingBackupType(_ targetName: String, provider: String) throws {
+        if backupType != nil {
+            throw DRError(.invalidParameter, "\(param: .backupType) is for pgbackrest targets; \(targetName) is a provider \(provider) target, whose snapshots have one kind. Drop it. Nothing was changed.")
+        }
+    }
 }

@@ -40,6 +40,9 @@ struct PgBackRestRestore {
         var clearAbandoned: Bool
         var restoreRoot: String
         var options: [String]
+        /// What the plan and the call log name the restore by: the repository and the recovery type
+        /// (the set a runbook restores may be made by an earlier step of the same run).
+        var callOptions: [String] { options.filter { $0.hasPrefix("--repo=") || $0.hasPrefix("--type=") } }
 
         var plan: [PlannedAction] {
             var out: [PlannedAction] = [.read("read the sets in repo \(repo): restore \(point) from set \(set.label) (ended \(RFC3339.format(set.stoppedAt)))",
@@ -52,7 +55,8 @@ struct PgBackRestRestore {
                 out.append(.change("remove the abandoned restore \(name) (a restore of this target that was killed midway or failed)",
                                    call: "remove \(restoreRoot)/\(name)"))
             }
-            out.append(.change("pgbackrest restore of set \(set.label) from repo \(repo) into \(restoreRoot)/\(name)/data", call: PgBackRestCommand.call("restore", options)))
+            out.append(.change("pgbackrest restore of set \(set.label) from repo \(repo) into \(restoreRoot)/\(name)/data (\(options.joined(separator: " ")))",
+                               call: PgBackRestCommand.call("restore", callOptions)))
             out.append(.change("start the restored server on a free port on 127.0.0.1 and replay WAL until it promotes", call: "pg_ctl start"))
             return out
         }
@@ -151,7 +155,7 @@ struct PgBackRestRestore {
             point: d.point, ownerPID: getpid())
         try server.save()
         do {
-            try command.run("restore", d.options, mutating: true)
+            try command.run("restore", d.callOptions, mutating: true, extra: d.options.filter { !d.callOptions.contains($0) })
             try appendServerSettings(dataDirectory: dataDirectory, port: port, socketDirectory: folder)
             phases.end("lay down")
         } catch {

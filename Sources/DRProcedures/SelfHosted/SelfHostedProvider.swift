@@ -78,6 +78,7 @@ public struct SelfHostedProvider: RecoveryProvider {
     }
 
     func snapshotDecision(_ request: SnapshotRequest) throws -> SnapshotDecision {
+        try request.refusingBackupType(target.name, provider: "postgres")
         try repository.checkUsable(writableBy: nil)
         let now = context.clock.now()
         let id = request.weekly ? BaseBackup.weeklyID(now) : BaseBackup.adhocID(now, catalog: repository.backups)
