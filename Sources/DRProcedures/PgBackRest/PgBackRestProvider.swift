@@ -41,7 +41,8 @@ public struct PgBackRestProvider: RecoveryProvider {
             switch request {
             case .snapshot(let r):
                 let d = try snapshotDecision(r)
-                return ProcedurePlan(d.plan, snapshot: d.existing?.label)
+                // pgBackRest names a set when it takes it: a later step of a runbook plans with this stand-in.
+                return ProcedurePlan(d.plan, snapshot: d.existing?.label ?? "the \(d.type) set this backup makes in repo \(d.repo)")
             case .copy(let r):
                 let d = try copyDecision(r)
                 return ProcedurePlan(d.plan, snapshot: d.newest?.label)
