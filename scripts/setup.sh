@@ -3,11 +3,10 @@
 # development packages (libpq, libcurl, OpenSSL, zstd), a PostgreSQL 15 server, systemd-analyze
 # and script(1) for the deploy and terminal tests, headless Chromium (and a font) for the page
 # tests, promtool (Debian's prometheus package) for the alert-rule tests, the AWS emulator and
-# html5lib. With --bench, also what `make bench` compares against (pgBackRest). Idempotent and
+# html5lib, and pgBackRest (the pgbackrest provider's tests and `make bench`). Idempotent and
 # quiet when everything is already there.
 set -euo pipefail
-packages=(libpq-dev libcurl4-openssl-dev libssl-dev libzstd-dev postgresql-15 postgresql-client-15 python3 systemd util-linux)
-[ "${1:-}" = --bench ] && packages+=(pgbackrest)
+packages=(libpq-dev libcurl4-openssl-dev libssl-dev libzstd-dev postgresql-15 postgresql-client-15 pgbackrest python3 systemd util-linux)
 need=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")

@@ -10,7 +10,8 @@ struct SnapshotCommand: AsyncParsableCommand {
 
     @Argument(help: "The target's name in dr.yml.") var target: String
     @Flag(help: "Name it for the ISO week: a second run in the same week makes nothing new.") var weekly = false
-    @Option(name: .customLong("tag"), help: "k=v, repeatable (rds).") var tags: [String] = []
+    @Option(name: .customLong("tag"), help: "k=v, repeatable (rds; pgbackrest: annotations).") var tags: [String] = []
+    @Option(name: .customLong("type"), help: "pgbackrest: the backup type, full, diff or incr (default incr; --weekly: full).") var backupType: String?
     @OptionGroup var wait: WaitOptions
     @OptionGroup var planOption: PlanOption
     @OptionGroup var config: ConfigOption
@@ -27,7 +28,7 @@ struct SnapshotCommand: AsyncParsableCommand {
             tagMap[String(parts[0])] = String(parts[1])
         }
         let provider = try CommandContext.provider(target, config: try config.load(), wait: wait)
-        let request = SnapshotRequest(weekly: weekly, tags: tagMap)
+        let request = SnapshotRequest(weekly: weekly, tags: tagMap, backupType: backupType)
         if planOption.plan { return try PlanReport.emit(try await provider.plan(.snapshot(request)).actions, target: target, output: output) }
         let result = try await CommandContext.changing(provider, "dr snapshot \(target)") { try await provider.snapshot(request) }
         try output.emit(result) {

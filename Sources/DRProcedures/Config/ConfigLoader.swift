@@ -86,10 +86,12 @@ struct TargetParser {
     let node: ConfigNode
     let base: String
 
-    static let providers = ["rds", "postgres"]
+    static let providers = ["rds", "postgres", "pgbackrest"]
     static let rdsKeys = ["provider", "region", "instance", "cluster", "dr_region", "dr_kms_key_id", "database", "cache", "dns", "retention", "tags", "verify", "drill"]
     static let postgresKeys = ["provider", "conninfo", "repository", "dr_repository", "retention", "restore_root", "service_file", "service", "bindir", "verify", "drill",
                                "compression", "encryption", "rpo", "jobs"]
+    static let pgbackrestKeys = ["provider", "stanza", "config", "conninfo", "repo", "dr_repo", "restore_root", "retention",
+                                 "service_file", "service", "bindir", "verify", "drill"]
 
     func parse() throws -> Target {
         // The provider decides which keys are allowed, so read it first.
@@ -103,6 +105,7 @@ struct TargetParser {
         switch provider {
         case "rds": return try parseRDS()
         case "postgres": return try parsePostgres()
+        case "pgbackrest": return try parsePgBackRest()
         default:
             throw ConfigNode(node: providerNode, file: node.file, path: "").error(
                 "target \(name) has the unknown provider \"\(provider)\". Known providers: \(Self.providers.joined(separator: ", ")).")
@@ -208,6 +211,41 @@ struct TargetParser {
             conninfo: conninfo!, repository: repository!, drRepository: drRepository, retentionWeekly: weekly,
             restoreRoot: restoreRoot, serviceFile: serviceFile, service: service, bindir: bindir,
             compression: compression, encryption: encryption, rpo: rpo, jobs: jobs)), verify: verify, drill: drill)
+    }
+
+    private func parsePgBackRest() throws -> Target {
+        var stanza: String?, config = PgBackRestTargetSettings.defaultConfig, conninfo: String?, repo = 1, drRepo: Int?
+        var restoreRoot: String?, weekly: Int?, serviceFile: String?, service: String?, bindir: String?
+        var verify: VerifyPolicy?, drill: DrillPolicy?, drRepoNode: ConfigNode?
+        for (key, value) in try node.mapping(allowed: Self.pgbackrestKeys, required: ["stanza", "conninfo", "restore_root"]) {
+            switch key {
+            case "stanza":
+                let text = try value.string()
+                guard !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+                    throw value.error("stanza is \"\(text)\"; name the pgBackRest stanza (letters, digits, - _ .), as in `pgbackrest info`.")
+                }
+                stanza = text
+            case "config": config = try value.path(relativeTo: base)
+            case "conninfo": conninfo = try value.string()
+            case "repo": repo = try value.int(minimum: 1, atMost: 256)
+            case "dr_repo": drRepo = try value.int(minimum: 1, atMost: 256); drRepoNode = value
+            case "restore_root": restoreRoot = try value.path(relativeTo: base)
+            case "retention":
+                for (k, v) in try value.mapping(allowed: ["weekly"]) where k == "weekly" { weekly = try v.int(minimum: 1) }
+            case "service_file": serviceFile = try value.path(relativeTo: base)
+            case "service": service = try value.string()
+            case "bindir": bindir = try value.path(relativeTo: base)
+            case "verify": verify = try parseVerify(value)
+            case "drill": drill = try parseDrill(value)
+            default: break
+            }
+        }
+        if let drRepo, drRepo == repo, let drRepoNode {
+            throw drRepoNode.error("target \(name) uses repo \(repo) for both `repo` and `dr_repo`; the DR copy must be another pgBackRest repository (e.g. dr_repo: \(repo == 1 ? 2 : 1)).")
+        }
+        return Target(name: name, provider: .pgbackrest(PgBackRestTargetSettings(
+            stanza: stanza!, config: config, conninfo: conninfo!, repo: repo, drRepo: drRepo, restoreRoot: restoreRoot!,
+            retentionWeekly: weekly, serviceFile: serviceFile, service: service, bindir: bindir)), verify: verify, drill: drill)
     }
 
     /// `compression: { type: zstd|none, level: N }` (level 1-19, default 3; none takes no level).

@@ -42,6 +42,7 @@ public struct Target: Sendable, Equatable {
         switch provider {
         case .rds(let s): return s.drRegion != nil
         case .postgres(let s): return s.drRepository != nil
+        case .pgbackrest(let s): return s.drRepo != nil
         }
     }
 
@@ -63,6 +64,7 @@ public struct Target: Sendable, Equatable {
         switch provider {
         case .rds: return "rds"
         case .postgres: return "postgres"
+        case .pgbackrest: return "pgbackrest"
         }
     }
 }
@@ -71,6 +73,7 @@ public struct Target: Sendable, Equatable {
 public enum ProviderSettings: Sendable, Equatable {
     case rds(RDSTargetSettings)
     case postgres(PostgresTargetSettings)
+    case pgbackrest(PgBackRestTargetSettings)
 }
 
 /// `provider: rds` — an RDS instance or Aurora cluster (issue 4).
@@ -261,6 +264,17 @@ extension Target {
             }
             out["rpo"] = DurationText.format(p.rpo)
             out["jobs"] = String(p.jobs)
+        case .pgbackrest(let b):
+            out["stanza"] = b.stanza
+            out["config"] = b.config
+            out["conninfo"] = Redact.conninfo(b.conninfo)
+            out["repo"] = String(b.repo)
+            out["dr_repo"] = b.drRepo.map(String.init)
+            out["restore_root"] = b.restoreRoot
+            out["retention.weekly"] = b.retentionWeekly.map(String.init)
+            out["service_file"] = b.serviceFile
+            out["service"] = b.service
+            out["bindir"] = b.bindir
         }
         if let verify {
             out["verify.rows"] = verify.rows.description

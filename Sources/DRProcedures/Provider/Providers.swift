@@ -10,6 +10,8 @@ public enum Providers {
             return SelfHostedProvider(target: target, settings: settings, context: context)
         case .rds(let settings):
             return try RDSProvider(target: target, settings: settings, context: context)
+        case .pgbackrest(let settings):
+            return PgBackRestProvider(target: target, settings: settings, context: context)
         }
     }
 

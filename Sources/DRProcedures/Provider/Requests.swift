@@ -6,9 +6,12 @@ public struct SnapshotRequest: Sendable, Equatable {
     public var weekly: Bool
     /// Extra tags (RDS) or annotations, on top of dr's own.
     public var tags: [String: String]
-    public init(weekly: Bool = false, tags: [String: String] = [:]) {
+    /// pgbackrest targets: `full`, `diff` or `incr` (default: incr, weekly: full). Refused elsewhere.
+    public var backupType: String?
+    public init(weekly: Bool = false, tags: [String: String] = [:], backupType: String? = nil) {
         self.weekly = weekly
         self.tags = tags
+        self.backupType = backupType
     }
 }
 

@@ -59,6 +59,7 @@ struct RDSSnapshotProcedure {
         let settings = provider.settings, name = provider.target.name
         let startedAt = provider.context.clock.now()
         let kind = request.weekly ? "weekly" : "adhoc"
+        try request.refusingBackupType(name, provider: "rds")
         for key in request.tags.keys where key.hasPrefix("aws:") || key.hasPrefix("dr:") || key.isEmpty {
             throw DRError(.invalidParameter, "The tag \(key)=… is not allowed: keys starting with aws: are AWS's and dr: keys are dr's own. Choose another key. Nothing was changed.")
         }

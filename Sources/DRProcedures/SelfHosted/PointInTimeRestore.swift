@@ -105,23 +105,30 @@ struct PointInTimeRestore {
         let point: String = choice.backupEndOnly ? RestorePoint.snapshot(choice.span.backup.id).description : request.point.description
         var decision = Decision(name: name, point: point, choice: choice, key: key, tags: request.tags, adopt: nil, clearAbandoned: false,
                                 repository: repository.root, restoreRoot: settings.restoreRoot)
+        (decision.adopt, decision.clearAbandoned) = try Self.existing(name, point: point, targetName: targetName, system: system?.identifier, servers: servers)
+        return decision
+    }
+
+    /// What is already under the name: a restore of ours for the same point to finish (adopt),
+    /// one killed midway or failed to clear first, nothing — or a taken name (bad input).
+    /// The adoption rules every provider that restores to a local server shares.
+    /// `system`: the source's system identifier; a restore recorded for another one is not adopted.
+    static func existing(_ name: String, point: String, targetName: String, system: String?, servers: RestoredServers) throws -> (adopt: RestoredServer?, clearAbandoned: Bool) {
         let folder = servers.folder(name)
-        guard FileManager.default.fileExists(atPath: folder) else { return decision }
+        guard FileManager.default.fileExists(atPath: folder) else { return (nil, false) }
         guard let existing = servers.load(name) else {
             throw DRError(.nameTaken, "The name \(name) (\(param: .name)) is already taken by \(folder), which dr did not make: the name is already in use. Choose another \(param: .name). Nothing was changed.")
         }
         let state = existing.effectiveState
         if state == .abandoned || state == .failed, existing.target == targetName {
-            decision.clearAbandoned = true
+            return (nil, true)
         } else if state == .running || state == .recovering, existing.target == targetName, existing.point == point,
-                  existing.sourceSystem == nil || existing.sourceSystem == system?.identifier {
-            decision.adopt = existing
-        } else if existing.target == targetName, existing.point == point, let theirs = existing.sourceSystem, theirs != system?.identifier {
-            throw DRError(.nameTaken, "The name \(name) (\(param: .name)) is already taken by a restore of \(existing.target)'s earlier database (system identifier \(theirs); the source is now \(system?.identifier ?? "unknown")) (\(state.rawValue), \(folder)): the name is already in use. Choose another \(param: .name), or remove the old one with `dr teardown \(name)`. Nothing was changed.")
-        } else {
-            throw DRError(.nameTaken, "The name \(name) (\(param: .name)) is already taken by a restore of \(existing.target) made for \(existing.point ?? "an earlier point") (\(state.rawValue), \(folder)), not for \(point) of \(targetName): the name is already in use. Choose another \(param: .name), or remove the old one with `dr teardown \(name)`. Nothing was changed.")
+                  existing.sourceSystem == nil || existing.sourceSystem == system {
+            return (existing, false)
+        } else if existing.target == targetName, existing.point == point, let theirs = existing.sourceSystem, theirs != system {
+            throw DRError(.nameTaken, "The name \(name) (\(param: .name)) is already taken by a restore of \(existing.target)'s earlier database (system identifier \(theirs); the source is now \(system ?? "unknown")) (\(state.rawValue), \(folder)): the name is already in use. Choose another \(param: .name), or remove the old one with `dr teardown \(name)`. Nothing was changed.")
         }
-        return decision
+        throw DRError(.nameTaken, "The name \(name) (\(param: .name)) is already taken by a restore of \(existing.target) made for \(existing.point ?? "an earlier point") (\(state.rawValue), \(folder)), not for \(point) of \(targetName): the name is already in use. Choose another \(param: .name), or remove the old one with `dr teardown \(name)`. Nothing was changed.")
     }
 
     func execute(_ decision: Decision) throws -> RestoreResult {
@@ -215,7 +222,7 @@ struct PointInTimeRestore {
 
     /// A restore that failed after its server started keeps its folder's log and marker (state
     /// failed) until `dr teardown`; its data directory goes. The error's text says so (`keptLog`).
-    private func keepLog(of server: inout RestoredServer, after error: Error) -> Error {
+    func keepLog(of server: inout RestoredServer, after error: Error) -> Error {
         _ = try? control.stop(dataDirectory: server.dataDirectory, mode: "immediate")
         try? FileManager.default.removeItem(atPath: server.dataDirectory)
         try? FileManager.default.removeItem(atPath: stagingFolder(server.dataDirectory))
@@ -231,7 +238,7 @@ struct PointInTimeRestore {
 
     /// A restore of ours whose server is up (the caller was killed while it recovered, or just
     /// after): wait until it has promoted, record it, and report it like a fresh one.
-    private func finishAdopted(_ started: RestoredServer, phases: PhaseTimer) throws -> RestoreResult {
+    func finishAdopted(_ started: RestoredServer, phases: PhaseTimer) throws -> RestoreResult {
         var phases = phases, server = started
         logger.info("adopting a restore dr started earlier", metadata: ["name": "\(server.name)"])
         phases.end("check")
@@ -378,7 +385,7 @@ struct PointInTimeRestore {
 
     static let targetNotReached = "recovery ended before configured recovery target was reached"
 
-    private func startAndRecover(server: RestoredServer, targetTime: Date?, dataDirectory: String, staged: Int) throws {
+    func startAndRecover(server: RestoredServer, targetTime: Date?, dataDirectory: String, staged: Int) throws {
         do {
             try startOnce(server: server, dataDirectory: dataDirectory, staged: staged)
         } catch let error as StartFailure where error.targetNotReached && targetTime != nil {
@@ -507,7 +514,7 @@ struct PointInTimeRestore {
         if OSUser.isRoot { OSUser.serverUser?.give(path) }
     }
 
-    private func lastReplayedCommit(port: Int) throws -> Date? {
+    func lastReplayedCommit(port: Int) throws -> Date? {
         let c = try PGConnection(conninfo: connectConninfo(port: port), connectTimeout: 5)
         defer { c.close() }
         return try Freshness.lastReplayedCommit(c)

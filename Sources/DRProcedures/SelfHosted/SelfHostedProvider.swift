@@ -87,6 +87,7 @@ public struct SelfHostedProvider: RecoveryProvider {
     }
 
     func snapshotDecision(_ request: SnapshotRequest) throws -> SnapshotDecision {
+        try request.refusingBackupType(target.name, provider: "postgres")
         try repository.checkUsable(writableBy: nil)
         let system = try SourceSystem.read(conninfo: settings.conninfo, purpose: "take a base backup")
         try system.checkRepository(repository, target: target.name)

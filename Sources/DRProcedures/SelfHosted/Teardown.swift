@@ -63,12 +63,17 @@ struct RestoredServerTeardown {
     /// Not a target's database, and not what a service-file entry points at now.
     func checkNotServing(_ server: RestoredServer) throws {
         for target in context.config?.targets ?? [] {
-            guard case .postgres(let s) = target.provider else { continue }
-            if Self.points(at: server.port, s.conninfo) {
+            let local: (conninfo: String, serviceFile: String?, service: String?)
+            switch target.provider {
+            case .postgres(let s): local = (s.conninfo, s.serviceFile, s.service)
+            case .pgbackrest(let s): local = (s.conninfo, s.serviceFile, s.service)
+            case .rds: continue
+            }
+            if Self.points(at: server.port, local.conninfo) {
                 throw DRError(.protected, "dr will not remove the restored server \(server.name): target \(target.name) in \(context.config?.file ?? "dr.yml") connects to it (port \(server.port)) — it serves production now. Point that target elsewhere first. Nothing was changed.")
             }
-            if let file = s.serviceFile {
-                try checkEntry(ServiceFile(path: file), s.service ?? target.name, server: server)
+            if let file = local.serviceFile {
+                try checkEntry(ServiceFile(path: file), local.service ?? target.name, server: server)
             }
         }
         for entry in ServiceFailover.changedEntries(stateDirectory: context.stateDirectory) {
