@@ -5,6 +5,7 @@ import Foundation
 /// The connections one capture opens, so that Ctrl-C (task cancellation) or a failure in one
 /// worker cancels the queries running on all of them at once.
 final class ReaderPool: @unchecked Sendable {
+    // @unchecked: the mutable fields are read and written under `lock` only.
     private let lock = NSLock()
     private var cancellers: [PGCanceller] = []
     private var cancelled = false
@@ -12,6 +13,10 @@ final class ReaderPool: @unchecked Sendable {
 
     let conninfo: String
     let options: CaptureOptions
+    private var parallelDefault = 0
+
+    /// The server's own `max_parallel_workers_per_gather`, as the first connection read it.
+    var serverParallelWorkers: Int { lock.withLock { parallelDefault } }
 
     init(conninfo: String, options: CaptureOptions) {
         self.conninfo = conninfo
@@ -29,8 +34,13 @@ final class ReaderPool: @unchecked Sendable {
         }
         // With several connections (one per core by default) the counts are already spread
         // over the cores: parallel workers per scan would only compete with them.
+        // A table too big to share out gets the server's workers back for its batch
+        // (`SnapshotWorkers.assign`).
         let parallel: Int? = options.jobs > 1 ? 0 : nil
-        try run(on: conn) { try $0.configureReader(statementTimeout: self.options.statementTimeout, parallelWorkersPerQuery: parallel) }
+        let serverDefault = try run(on: conn) {
+            try $0.configureReader(statementTimeout: self.options.statementTimeout, parallelWorkersPerQuery: parallel)
+        }
+        lock.withLock { parallelDefault = serverDefault }
         if let canceller = conn.makeCanceller() {
             let lateCancel = lock.withLock { () -> Bool in
                 cancellers.append(canceller)
@@ -92,7 +102,7 @@ enum VerifyErrors {
         let detail = error.description.replacingOccurrences(of: "\n", with: " ")
         if error.code == .timedOut || error.sqlState == "57014" {
             let limit = statementTimeout.map { DurationText.format($0) } ?? "none"
-            return .timedOut("A query on \(target) ran longer than the statement timeout (\(limit)) and was cancelled: \(detail). Raise --statement-timeout, or verify when the server is less busy.")
+            return DRError(DRError.Code.timedOut, "A query on \(target) ran longer than the statement timeout (\(limit)) and was cancelled: \(detail). Raise \(param: .statementTimeout), or verify when the server is less busy.")
         }
         if error.code == .connectionFailed {
             return .badInput("Lost the connection to \(target): \(detail). Check that the server is still running.")

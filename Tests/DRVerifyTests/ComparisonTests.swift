@@ -53,12 +53,27 @@ final class ComparisonTests: XCTestCase {
     }
 
     func testSequenceAheadPassesAndBehindFails() {
-        let want = manifest(rows: [:], sequences: ["s": ["lastValue": "100"]])
-        XCTAssertTrue(Comparison(expected: want, found: manifest(rows: [:], sequences: ["s": ["lastValue": "150"]]), rows: .exact).passed)
-        let behind = Comparison(expected: want, found: manifest(rows: [:], sequences: ["s": ["lastValue": "99"]]), rows: .exact)
+        let want = manifest(rows: [:], sequences: ["s": ["last_value": "100"]])
+        // Ahead by no more than the 32 pre-logged values: passes (accepted, with the reason).
+        let within = Comparison(expected: want, found: manifest(rows: [:], sequences: ["s": ["last_value": "132"]]), rows: .exact)
+        XCTAssertTrue(within.passed)
+        XCTAssertEqual(within.findings.map(\.difference), [.sequenceAhead])
+        XCTAssertTrue(within.findings.first?.accepted?.contains("32") ?? false)
+        // Further ahead: rows were added after the reference — a finding with rows exact, not otherwise.
+        let ahead = manifest(rows: [:], sequences: ["s": ["last_value": "150"]])
+        XCTAssertEqual(Comparison(expected: want, found: ahead, rows: .exact).failures.map(\.difference), [.sequenceAhead])
+        XCTAssertTrue(Comparison(expected: want, found: ahead, rows: .atLeast).passed)
+        XCTAssertTrue(Comparison(expected: want, found: ahead, rows: .within(percent: 5)).findings.isEmpty)
+        let behind = Comparison(expected: want, found: manifest(rows: [:], sequences: ["s": ["last_value": "99"]]), rows: .exact)
         XCTAssertEqual(behind.findings.map(\.difference), [.sequenceBehind])
         let unused = Comparison(expected: want, found: manifest(rows: [:], sequences: ["s": [:]]), rows: .exact)
         XCTAssertEqual(unused.findings.first?.found, "never used")
+        // The steps count in increments, in the sequence's direction.
+        let descending = manifest(rows: [:], sequences: ["s": ["last_value": "-100", "increment": "-10"]])
+        let tenBelow = manifest(rows: [:], sequences: ["s": ["last_value": "-400", "increment": "-10"]])
+        XCTAssertTrue(Comparison(expected: descending, found: tenBelow, rows: .exact).passed)
+        let above = manifest(rows: [:], sequences: ["s": ["last_value": "-90", "increment": "-10"]])
+        XCTAssertEqual(Comparison(expected: descending, found: above, rows: .exact).failures.map(\.difference), [.sequenceBehind])
     }
 
     func testForeignAndIncompatibleManifestsAreBadInput() throws {
@@ -84,17 +99,19 @@ final class ComparisonTests: XCTestCase {
     func testManifestJSONIsSortedAndStable() throws {
         let m = manifest(rows: ["b": 2, "a": 1])
         let text = String(decoding: try m.jsonData(), as: UTF8.self)
-        XCTAssertLessThan(text.range(of: "\"capturedAt\"")!.lowerBound, text.range(of: "\"format\"")!.lowerBound)
+        XCTAssertLessThan(text.range(of: "\"captured_at\"")!.lowerBound, text.range(of: "\"format\"")!.lowerBound)
         XCTAssertLessThan(text.range(of: "\"a\" : 1")!.lowerBound, text.range(of: "\"b\" : 2")!.lowerBound)
         XCTAssertEqual(try m.jsonData(), try Manifest.decode(m.jsonData()).jsonData())
     }
 
     func testBatchesKeepBigTablesApartAndGroupSmallOnes() {
-        let tables = (0..<600).map { CountableTable(name: "t\($0)", schema: "s", table: "t\($0)", bytes: $0 < 2 ? 100 << 20 : 8192) }
-        let batches = SnapshotWorkers.batches(tables, maxTables: 250)
+        let tables = (0..<600).map {
+            ListedRelation(oid: String($0), table: CountableTable(name: "t\($0)", schema: "s", table: "t\($0)", bytes: $0 < 2 ? 100 << 20 : 8192), kind: "r")
+        }
+        let batches = SnapshotWorkers.batches(tables, maxTables: 250, maxLocks: 1000)
         XCTAssertEqual(batches.count, 2 + 3)
-        XCTAssertEqual(batches[0].count, 1)
-        XCTAssertEqual(Set(batches.flatMap { $0.map(\.name) }).count, 600)
+        XCTAssertEqual(batches[0].tables.count, 1)
+        XCTAssertEqual(Set(batches.flatMap { $0.tables.map(\.table.name) }).count, 600)
     }
 
     func testRenderersProduceParseableDocuments() throws {
