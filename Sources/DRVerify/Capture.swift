@@ -44,7 +44,7 @@ private struct ManifestCapture {
         let handoff = SnapshotHandoff()
         let workers = SnapshotWorkers(pool: pool, queue: queue)
 
-        let whole = try await withThrowingTaskGroup(of: CapturePart.self) { group in
+        var whole = try await withThrowingTaskGroup(of: CapturePart.self) { group in
             group.addTask { try await offloadBlocking { try lead(workers, handoff, workers: workerCount) } }
             for k in 1...workerCount {
                 group.addTask { try await offloadBlocking { try help(k, workers, handoff) } }
@@ -61,8 +61,8 @@ private struct ManifestCapture {
             return whole
         }
         guard let server = whole.server else { throw CancellationError() }
-        var objects = whole.objects
-        for kind in ObjectKind.allCases where objects[kind.rawValue] == nil { objects[kind.rawValue] = [:] }
+        var objects = whole.takeObjectsByName()
+        ReturnFreeMemory.now()
         if !pool.options.allRoles { objects[ObjectKind.role.rawValue] = RoleReferences.keepNamed(objects) }
         var contents: Manifest.Contents?
         if pool.options.content == .checksum {
@@ -159,6 +159,22 @@ private struct ManifestCapture {
     }
 }
 
+/// Gives the pages of freed memory back to the system. The capture's connections allocate on
+/// threads of their own, and glibc keeps what each thread frees in that thread's arena for
+/// later use; between the phases of a verification (reading the reference, capturing, comparing)
+/// that memory is not needed again, yet it counted for ~20 MB of the peak at 10,000 tables.
+enum ReturnFreeMemory {
+    /// glibc's `malloc_trim` (declared in <malloc.h>, which the Glibc module leaves out).
+    private static let trim: (@convention(c) (Int) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+    }()
+
+    static func now() {
+        _ = trim?(0)
+    }
+}
+
 /// Hands the leader's snapshot id to the workers, who wait for it (on their own threads), and
 /// tells the leader when they are done with it.
 final class SnapshotHandoff: @unchecked Sendable {
@@ -200,20 +216,25 @@ final class SnapshotHandoff: @unchecked Sendable {
 /// roles. The capture keeps the role objects (memberships) of those only.
 enum RoleReferences {
     static func keepNamed(_ objects: [String: [String: ObjectProperties]]) -> [String: ObjectProperties] {
-        var named = Set<String>()
+        // Thousands of objects share an owner and an ACL: read each distinct text once.
+        var owners = Set<String>(), acls = Set<String>(), lists = Set<String>()
         for (kind, byName) in objects where kind != ObjectKind.role.rawValue {
+            let isPolicy = kind == ObjectKind.policy.rawValue
             for properties in byName.values {
-                for (key, value) in properties {
-                    switch key {
-                    case "owner", "role": named.insert(value)
-                    case "acl", "privileges": named.formUnion(grantees(value))
-                    case "roles" where kind == ObjectKind.policy.rawValue, "member_of":
-                        named.formUnion(listed(value))
-                    default: break
+                properties.forEachField { key, value in
+                    if key.elementsEqual("owner".utf8) || key.elementsEqual("role".utf8) {
+                        owners.insert(String(decoding: value, as: UTF8.self))
+                    } else if key.elementsEqual("acl".utf8) || key.elementsEqual("privileges".utf8) {
+                        acls.insert(String(decoding: value, as: UTF8.self))
+                    } else if isPolicy && key.elementsEqual("roles".utf8) {
+                        lists.insert(String(decoding: value, as: UTF8.self))
                     }
                 }
             }
         }
+        var named = owners
+        for acl in acls { named.formUnion(grantees(acl)) }
+        for list in lists { named.formUnion(listed(list)) }
         return (objects[ObjectKind.role.rawValue] ?? [:]).filter { named.contains($0.key) }
     }
 

@@ -97,13 +97,37 @@ extension Manifest {
         ManifestWriter.write(self)
     }
 
-    /// Writes the manifest atomically: a failed run leaves no partial file behind.
+    /// Writes the manifest atomically (a temporary file beside it, renamed over it): a failed
+    /// run leaves no partial file behind.
     public func write(to url: URL) throws {
-        let data = try jsonData()
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp").path
+        struct WriteFailure: Error { var reason: String }
+        func reason() -> String { String(cString: strerror(errno)).lowercased() }
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            // A folder that is missing or not ours is the caller's to fix; anything else is local trouble.
+            let code: DRError.Code = [ENOENT, ENOTDIR, EACCES, EROFS, EISDIR].contains(errno) ? .badInput : .storage
+            throw DRError(code, "Could not write the manifest to \(url.path): \(reason()). Check that the folder exists and is writable.")
+        }
         do {
-            try data.write(to: url, options: .atomic)
+            try ManifestWriter.write(self) { buffer in
+                var written = 0
+                while written < buffer.count {
+                    let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+                    if n < 0, errno == EINTR { continue }
+                    guard n >= 0 else { throw WriteFailure(reason: reason()) }
+                    written += n
+                }
+                buffer.removeAll(keepingCapacity: true)
+            }
+            guard fsync(fd) == 0 else { throw WriteFailure(reason: reason()) }
+            guard close(fd) == 0 else { throw WriteFailure(reason: reason()) }
+            guard rename(temporary, url.path) == 0 else { throw WriteFailure(reason: reason()) }
         } catch {
-            throw DRError.badInput("Could not write the manifest to \(url.path): \(Self.reason(error, path: url.path)). Check that the folder exists and is writable.")
+            close(fd)
+            unlink(temporary)
+            let why = (error as? WriteFailure)?.reason ?? "\(error)"
+            throw DRError(.storage, "Could not write the manifest to \(url.path): \(why). Check that the folder is writable and has room.")
         }
     }
 

@@ -4,14 +4,35 @@ import Foundation
 /// sorted, two-space pretty layout, final newline) — the tests hold it to that — but straight
 /// into one buffer. `JSONEncoder` builds a tree of the whole document first: for a manifest
 /// of 10,000 tables (70,000 objects, 15 MB) that took 8 seconds and doubled the capture's peak
-/// memory. `Manifest.jsonData()` uses this writer; `DRJSON` stays the reference layout.
+/// memory. `Manifest.jsonData()` and `Manifest.write(to:)` (in chunks, straight to the file)
+/// use this writer; `DRJSON` stays the reference layout.
 struct ManifestWriter {
     private var out: [UInt8] = []
+    /// Takes the bytes written so far whenever they pass `chunk`, so that a large manifest goes
+    /// to its file a megabyte at a time instead of being held whole.
+    private let flush: ((inout [UInt8]) throws -> Void)?
+    private var failure: Error?
+    static let chunk = 1 << 20
+
+    private init(flush: ((inout [UInt8]) throws -> Void)?) { self.flush = flush }
 
     static func write(_ m: Manifest) -> Data {
-        var w = ManifestWriter()
-        w.out.reserveCapacity(256 + m.objects.values.reduce(0) { $0 + $1.count } * 200)
-        w.object(depth: 0, keys: ["captured_at", "contents", "format", "objects", "row_counts", "server", "version"]
+        var w = ManifestWriter(flush: nil)
+        w.document(m)
+        return Data(w.out)
+    }
+
+    /// Writes the document to `sink` in chunks of about `chunk` bytes (the sink empties the buffer).
+    static func write(_ m: Manifest, to sink: @escaping (inout [UInt8]) throws -> Void) throws {
+        var w = ManifestWriter(flush: sink)
+        w.out.reserveCapacity(chunk + 64 << 10)
+        w.document(m)
+        if let failure = w.failure { throw failure }
+        try sink(&w.out)
+    }
+
+    private mutating func document(_ m: Manifest) {
+        object(depth: 0, keys: ["captured_at", "contents", "format", "objects", "row_counts", "server", "version"]
             .filter { $0 != "contents" || m.contents != nil }) { w, key, depth in
             switch key {
             case "captured_at": w.string(m.capturedAt)
@@ -22,6 +43,7 @@ struct ManifestWriter {
                     let byName = m.objects[kind] ?? [:]
                     w.object(depth: depth, keys: byName.keys.sorted()) { w, name, depth in
                         w.properties(byName[name] ?? [:], depth: depth)
+                        w.flushIfFull()
                     }
                 }
             case "row_counts":
@@ -30,8 +52,13 @@ struct ManifestWriter {
             default: w.integer(Int64(m.version))
             }
         }
-        w.out.append(0x0A)
-        return Data(w.out)
+        out.append(0x0A)
+    }
+
+    /// Hands a full buffer to the sink (a failure is kept and thrown at the end).
+    private mutating func flushIfFull() {
+        guard let flush, failure == nil, out.count >= Self.chunk else { return }
+        do { try flush(&out) } catch { failure = error }
     }
 
     private mutating func contents(_ c: Manifest.Contents, depth: Int) {
@@ -59,11 +86,27 @@ struct ManifestWriter {
         }
     }
 
+    /// An object's properties straight from their packed bytes: the keys are ASCII property
+    /// names kept in byte order, which is the order `JSONEncoder` sorts them in.
     private mutating func properties(_ p: ObjectProperties, depth: Int) {
-        let pairs = p.sorted { $0.key < $1.key }
-        object(depth: depth, keys: pairs.indices.map { pairs[$0].key }) { w, key, _ in
-            w.string(pairs.first { $0.key == key }?.value ?? "")
+        if p.isEmpty {
+            object(depth: depth, keys: []) { _, _, _ in }
+            return
         }
+        out.append(UInt8(ascii: "{"))
+        out.append(0x0A)
+        var first = true
+        p.forEachField { key, value in
+            if !first { out.append(UInt8(ascii: ",")); out.append(0x0A) }
+            first = false
+            indent(depth + 1)
+            string(key)
+            out.append(contentsOf: Array(" : ".utf8))
+            string(value)
+        }
+        out.append(0x0A)
+        indent(depth)
+        out.append(UInt8(ascii: "}"))
     }
 
     // MARK: JSONEncoder's pretty layout
@@ -110,8 +153,13 @@ struct ManifestWriter {
     /// the short escapes for \b \f \n \r \t, `\u00XX` (lower-case hex) for the other control
     /// characters, everything else as UTF-8.
     private mutating func string(_ s: String) {
+        var copy = s
+        copy.withUTF8 { string($0) }
+    }
+
+    private mutating func string(_ bytes: UnsafeBufferPointer<UInt8>) {
         out.append(UInt8(ascii: "\""))
-        for byte in s.utf8 {
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
             case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])

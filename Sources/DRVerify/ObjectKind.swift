@@ -79,12 +79,19 @@ public struct ObjectProperties: Sendable, Hashable, Codable, Sequence, Expressib
     }
 
     public var isEmpty: Bool { packed.isEmpty }
-    public var count: Int { reduce(0) { n, _ in n + 1 } }
+    public var count: Int { packed.utf8.reduce(0) { $1 == 0 ? $0 + 1 : $0 } / 2 }
     public var keys: [String] { map(\.key) }
     public var dictionary: [String: String] { Dictionary(map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }) }
 
     public subscript(key: String) -> String? {
-        get { first { $0.key == key }?.value }
+        get {
+            var found: String?
+            forEachField { k, v in
+                guard found == nil, k.elementsEqual(key.utf8) else { return }
+                found = String(decoding: v, as: UTF8.self)
+            }
+            return found
+        }
         set {
             var d = dictionary
             d[key] = newValue
@@ -92,16 +99,28 @@ public struct ObjectProperties: Sendable, Hashable, Codable, Sequence, Expressib
         }
     }
 
-    public struct Iterator: IteratorProtocol {
-        fileprivate var fields: IndexingIterator<[Substring]>
-        public mutating func next() -> (key: String, value: String)? {
-            guard let key = fields.next(), let value = fields.next() else { return nil }
-            return (String(key), String(value))
+    /// Calls `body` with each key and value as UTF-8 bytes, in key order, without making strings.
+    func forEachField(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Void) {
+        var copy = packed
+        copy.withUTF8 { bytes in
+            var start = 0, key: UnsafeBufferPointer<UInt8>?
+            for i in bytes.indices where bytes[i] == 0 {
+                let field = UnsafeBufferPointer(rebasing: bytes[start..<i])
+                if let k = key { body(k, field); key = nil } else { key = field }
+                start = i + 1
+            }
         }
     }
 
+    public struct Iterator: IteratorProtocol {
+        fileprivate var pairs: IndexingIterator<[(key: String, value: String)]>
+        public mutating func next() -> (key: String, value: String)? { pairs.next() }
+    }
+
     public func makeIterator() -> Iterator {
-        Iterator(fields: Array(packed.split(separator: "\0", omittingEmptySubsequences: false).dropLast()).makeIterator())
+        var pairs: [(key: String, value: String)] = []
+        forEachField { k, v in pairs.append((String(decoding: k, as: UTF8.self), String(decoding: v, as: UTF8.self))) }
+        return Iterator(pairs: pairs.makeIterator())
     }
 
     public var description: String { dictionary.description }

@@ -91,11 +91,20 @@ enum VerifyErrors {
         let shown = conninfo.trimmingCharacters(in: .whitespaces).isEmpty
             ? "the database named by the PG* environment variables"
             : "\"\(Redact.conninfo(conninfo))\""
-        let detail = Redact.conninfo(error.description).replacingOccurrences(of: "\n", with: " ")
+        let detail = sentence(Redact.conninfo(error.description))
         if error.code == .badConninfo {
             return .badInput("Could not use \(shown): \(detail)")
         }
-        return .badInput("Could not connect to \(shown): \(detail). Check that the server is running and reachable, and that the host, port, user, password and database name are right.")
+        return .badInput("Could not connect to \(shown): \(detail) Check that the server is running and reachable, and that the host, port, user, password and database name are right.")
+    }
+
+    /// libpq's message as one sentence of a paragraph: its lines joined, one full stop at the
+    /// end (libpq ends some messages with "?" or ".", which must not become "?." or "..").
+    static func sentence(_ message: String) -> String {
+        let joined = message.split(whereSeparator: { $0 == "\n" || $0 == "\t" })
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+        guard let last = joined.last else { return "" }
+        return ".?!".contains(last) ? joined : joined + "."
     }
 
     static func query(_ error: PostgresError, target: String, statementTimeout: Double?) -> DRError {

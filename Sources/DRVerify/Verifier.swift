@@ -33,6 +33,7 @@ public enum Verifier {
             (expected, found) = try await capture(conninfo, against: manifest, source: "the manifest", options: options)
         case .manifestFile(let url):
             let manifest = try await offloadBlocking { try Manifest.read(from: url) }
+            ReturnFreeMemory.now()
             (expected, found) = try await capture(conninfo, against: manifest, source: url.path, options: options)
         case .live(let source):
             var targetOptions = options.capture

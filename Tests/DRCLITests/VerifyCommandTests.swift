@@ -128,6 +128,7 @@ final class VerifyCommandTests: XCTestCase {
             XCTAssertEqual(r.stdout, "", label)
             XCTAssertTrue(r.stderr.contains(expected), "\(label): \(r.stderr)")
             XCTAssertFalse(r.stderr.contains("Fatal error") || r.stderr.contains("Stack"), label)
+            XCTAssertFalse(r.stderr.contains("?.") || r.stderr.contains("..") || r.stderr.contains("\t"), "\(label): \(r.stderr)")
             XCTAssertFalse(r.stderr.contains(pw), "\(label): the password leaked: \(r.stderr)")
         }
     }
