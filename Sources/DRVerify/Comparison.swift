@@ -5,6 +5,20 @@ enum SequenceRule {
     /// sequence this many increments past the last value handed out, so a restore that replays
     /// WAL (physical restore, crash recovery) can leave it up to this many increments ahead.
     static let preLogged: Int64 = 32
+
+    /// The table of an `owned_by` column (`schema.table.column`, each part quoted as needed):
+    /// everything before the last dot outside double quotes.
+    static func ownerTable(_ ownedBy: String) -> String? {
+        var quoted = false, lastDot: String.Index?
+        for i in ownedBy.indices {
+            switch ownedBy[i] {
+            case "\"": quoted.toggle()
+            case "." where !quoted: lastDot = i
+            default: break
+            }
+        }
+        return lastDot.map { String(ownedBy[..<$0]) }
+    }
 }
 
 /// Compares a database's manifest with the reference's. Pure: no I/O, so every rule is unit-testable.
@@ -14,8 +28,10 @@ enum SequenceRule {
 /// properties are compared as text. A table's row count passes by the tolerance; an unlogged
 /// table found empty is accepted (a physical restore empties it); a sequence passes when it is
 /// not behind the reference and, with `rows: exact`, not ahead by more than the 32 values
-/// PostgreSQL logs ahead (within them it is accepted); with `contents`, every table's content
-/// checksum must match but for the tables left out.
+/// PostgreSQL logs ahead (within them it is accepted); an unlogged sequence (PostgreSQL 15 makes
+/// those of unlogged tables unlogged) found reset to its start is accepted, as its table's
+/// emptying is, unless it belongs to a permanent table (whose rows its next values would collide
+/// with); with `contents`, every table's content checksum must match but for the tables left out.
 public struct Comparison: Sendable {
     public var findings: [Finding] = []
     public var checked: [CheckedObject] = []
@@ -26,6 +42,7 @@ public struct Comparison: Sendable {
         let (expected, found) = roles.isEmpty ? (expected, comparable)
                                               : (RoleMapping.apply(roles, to: expected), RoleMapping.apply(RoleMap(), to: comparable))
         var vanishedTables = Set<String>()
+        let unloggedTables = expected.unloggedTables.union(found.unloggedTables)
         for kind in ObjectKind.allCases {
             let e = expected.objects(kind), f = found.objects(kind)
             // Roles: those the reference names, each of which the database checked must have
@@ -35,7 +52,8 @@ public struct Comparison: Sendable {
                 checked.append(CheckedObject(kind: kind, name: name))
                 switch (e[name], f[name]) {
                 case let (want?, have?):
-                    compareProperties(kind: kind, name: name, expected: want, found: have, rows: rows)
+                    compareProperties(kind: kind, name: name, expected: want, found: have, rows: rows,
+                                      unloggedTables: unloggedTables)
                 case let (want?, nil):
                     if kind == .table { vanishedTables.insert(name) }
                     if kind.belongsToTable, let table = want["table"], vanishedTables.contains(table) { continue }
@@ -57,13 +75,14 @@ public struct Comparison: Sendable {
     public var failures: [Finding] { findings.filter { !$0.isAccepted } }
 
     private mutating func compareProperties(kind: ObjectKind, name: String, expected: ObjectProperties,
-                                            found: ObjectProperties, rows: RowTolerance) {
+                                            found: ObjectProperties, rows: RowTolerance, unloggedTables: Set<String>) {
         // Equal properties (almost every object) yield no finding, whatever the rules below.
         if expected == found { return }
         for property in Set(expected.keys).union(found.keys).sorted() {
             let want = expected[property], have = found[property]
             if kind == .sequence, property == SequenceRule.lastValue {
-                if let finding = Self.sequence(name, expected: expected, found: found, rows: rows) { findings.append(finding) }
+                if let finding = Self.sequence(name, expected: expected, found: found, rows: rows,
+                                                        unloggedTables: unloggedTables) { findings.append(finding) }
                 continue
             }
             if want != have {
@@ -73,9 +92,11 @@ public struct Comparison: Sendable {
         }
     }
 
-    /// A sequence's last value against the reference's: behind always fails (inserts would
-    /// collide); ahead fails with `rows: exact` beyond the pre-logged values and is accepted within them.
-    static func sequence(_ name: String, expected: ObjectProperties, found: ObjectProperties, rows: RowTolerance) -> Finding? {
+    /// A sequence's last value against the reference's: behind fails (inserts would collide)
+    /// but for an unlogged one found reset (see `reset`); ahead fails with `rows: exact` beyond
+    /// the pre-logged values and is accepted within them.
+    static func sequence(_ name: String, expected: ObjectProperties, found: ObjectProperties, rows: RowTolerance,
+                         unloggedTables: Set<String> = []) -> Finding? {
         let want = expected[SequenceRule.lastValue], have = found[SequenceRule.lastValue]
         let increment = expected["increment"].flatMap { Int64($0) } ?? 1
         // Never used (nil) is one increment before the start.
@@ -91,6 +112,10 @@ public struct Comparison: Sendable {
         if let w, let h { steps = (Double(h) - Double(w)) / Double(increment) } else { steps = have == nil ? -1 : 1 }
         let shownWant = want ?? "never used", shownHave = have ?? "never used"
         if steps < 0 {
+            if want != nil, have == nil,
+               let reset = reset(name, expected: expected, found: found, was: shownWant, unloggedTables: unloggedTables) {
+                return reset
+            }
             return Finding(kind: .sequence, name: name, difference: .sequenceBehind, property: SequenceRule.lastValue,
                            expected: shownWant, found: shownHave)
         }
@@ -102,6 +127,30 @@ public struct Comparison: Sendable {
         var accepted = ahead
         accepted.accepted = "within the \(SequenceRule.preLogged) values PostgreSQL logs ahead of use: a restore that replays WAL leaves a sequence up to \(SequenceRule.preLogged) increments ahead"
         return accepted
+    }
+
+    /// A used sequence found never used, as a physical restore (or crash recovery) leaves an
+    /// unlogged sequence: reset to its start. Accepted when the sequence belongs to an unlogged
+    /// table (emptied with it) or to none; a finding, said why, when it is unlogged but belongs to
+    /// a permanent table, which keeps the rows its restarted values will collide with. Nil for a
+    /// logged sequence (a plain "behind").
+    static func reset(_ name: String, expected: ObjectProperties, found: ObjectProperties, was: String,
+                      unloggedTables: Set<String>) -> Finding? {
+        let table = (found["owned_by"] ?? expected["owned_by"]).flatMap(SequenceRule.ownerTable)
+        let tableUnlogged = table.map(unloggedTables.contains) ?? false
+        let unlogged = expected["persistence"] == "unlogged" || found["persistence"] == "unlogged"
+        guard unlogged || tableUnlogged else { return nil }
+        var finding = Finding(kind: .sequence, name: name, difference: .sequenceReset, property: SequenceRule.lastValue,
+                              expected: was, found: "never used")
+        switch (table, tableUnlogged) {
+        case (let table?, true):
+            finding.accepted = "sequence of the unlogged table \(table): a physical restore (or crash recovery) empties the table and resets its sequence"
+        case (nil, _):
+            finding.accepted = "unlogged sequence: a physical restore (or crash recovery) resets it to its start"
+        case (let table?, false):
+            finding.detail = "an unlogged sequence of the permanent table \(table): the restore reset it while the table kept its rows, so its next values collide with them; make the sequence logged (ALTER SEQUENCE ... SET LOGGED) and set it past the table's values"
+        }
+        return finding
     }
 
     /// Returns the tables accepted as emptied (unlogged, found empty).

@@ -12,6 +12,8 @@ public struct Finding: Codable, Sendable, Equatable {
         /// A sequence ahead of the reference: by more than the values PostgreSQL logs ahead of
         /// use, rows were added after the reference (with `rows: exact`); within them, accepted.
         case sequenceAhead = "sequence ahead"
+        /// A used unlogged sequence found reset to its start, as a physical restore leaves it.
+        case sequenceReset = "sequence reset"
         /// A table's row count differs.
         case rowCount = "row count"
         /// An unlogged table that is empty, as a physical restore leaves it.
@@ -65,6 +67,7 @@ public struct Finding: Codable, Sendable, Equatable {
         case .changed: return "\(object): \(property ?? "property"): expected \(e), found \(f)"
         case .sequenceBehind: return "\(object) is behind: expected last value ≥ \(e), found \(f)"
         case .sequenceAhead: return "\(object) is ahead: expected last value \(e), found \(f)"
+        case .sequenceReset: return "\(object) is unlogged and was reset (last value \(e) before a physical restore, found \(f))"
         case .rowCount: return "\(object): expected \(e) rows, found \(f)"
         case .expectedEmpty: return "\(object) is unlogged and empty (expected \(e) rows before a physical restore)"
         case .content: return "\(object): contents differ (\(e) in the reference, \(f) here)"

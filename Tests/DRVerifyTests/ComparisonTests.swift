@@ -76,6 +76,61 @@ final class ComparisonTests: XCTestCase {
         XCTAssertEqual(Comparison(expected: descending, found: above, rows: .exact).failures.map(\.difference), [.sequenceBehind])
     }
 
+    /// A physical restore resets an unlogged sequence (PostgreSQL 15 makes those of unlogged
+    /// tables unlogged) as it empties an unlogged table: found never used, it is accepted with
+    /// the reason, not "behind" — unless it feeds a permanent table, whose rows it would collide with.
+    func testAnUnloggedSequenceFoundResetIsAcceptedUnlessItsTableKeptItsRows() {
+        let unloggedTable: ObjectProperties = ["kind": "ordinary", "persistence": "unlogged"]
+        let permanentTable: ObjectProperties = ["kind": "ordinary", "persistence": "permanent"]
+        let tables = ["public.\"Odd.Cache\"": unloggedTable, "public.orders": permanentTable]
+        func sequences(_ seqs: [String: (persistence: String, ownedBy: String?, lastValue: String?)]) -> [String: ObjectProperties] {
+            seqs.mapValues { s in
+                var p: ObjectProperties = ["start": "1", "increment": "1", "persistence": s.persistence]
+                p["owned_by"] = s.ownedBy
+                p["last_value"] = s.lastValue
+                return p
+            }
+        }
+        let before = sequences([
+            "public.\"Odd.Cache_id_seq\"": ("unlogged", "public.\"Odd.Cache\".id", "500"),
+            "public.loose": ("unlogged", nil, "70"),
+            "public.orders_id_seq": ("unlogged", "public.orders.id", "900"),
+            "public.logged": ("permanent", nil, "40"),
+        ])
+        let after = sequences([
+            "public.\"Odd.Cache_id_seq\"": ("unlogged", "public.\"Odd.Cache\".id", nil),
+            "public.loose": ("unlogged", nil, nil),
+            "public.orders_id_seq": ("unlogged", "public.orders.id", nil),
+            "public.logged": ("permanent", nil, nil),
+        ])
+        let rows: [String: Int64] = ["public.\"Odd.Cache\"": 500, "public.orders": 900]
+        let c = Comparison(expected: manifest(rows: rows, tables: tables, sequences: before),
+                           found: manifest(rows: ["public.\"Odd.Cache\"": 0, "public.orders": 900], tables: tables, sequences: after),
+                           rows: .exact)
+        let byName = Dictionary(uniqueKeysWithValues: c.findings.filter { $0.kind == .sequence }.map { ($0.name, $0) })
+        let ofTable = byName["public.\"Odd.Cache_id_seq\""]
+        XCTAssertEqual(ofTable?.difference, .sequenceReset)
+        XCTAssertTrue(ofTable?.accepted?.contains("unlogged table public.\"Odd.Cache\"") ?? false, "\(String(describing: ofTable))")
+        XCTAssertEqual(byName["public.loose"]?.difference, .sequenceReset)
+        XCTAssertNotNil(byName["public.loose"]?.accepted)
+        // Unlogged but feeding a permanent table that kept its 900 rows: a finding, said why.
+        let orders = byName["public.orders_id_seq"]
+        XCTAssertEqual(orders?.difference, .sequenceReset)
+        XCTAssertNil(orders?.accepted)
+        XCTAssertTrue(orders?.detail?.contains("permanent table public.orders") ?? false)
+        // A logged sequence found never used is behind, as before.
+        XCTAssertEqual(byName["public.logged"]?.difference, .sequenceBehind)
+        XCTAssertEqual(Set(c.failures.map(\.name)), ["public.orders_id_seq", "public.logged"])
+        // A sequence of an unlogged table found behind but used is still behind (not the reset state).
+        var used = after
+        used["public.\"Odd.Cache_id_seq\""]?["last_value"] = "3"
+        let refilled = Comparison(expected: manifest(rows: [:], tables: tables, sequences: before),
+                                  found: manifest(rows: [:], tables: tables, sequences: used), rows: .exact)
+        XCTAssertTrue(refilled.failures.contains { $0.name == "public.\"Odd.Cache_id_seq\"" && $0.difference == .sequenceBehind })
+        XCTAssertEqual(SequenceRule.ownerTable("\"Odd Schema\".\"My \"\"Quoted\"\" Table\".id"), "\"Odd Schema\".\"My \"\"Quoted\"\" Table\"")
+        XCTAssertEqual(SequenceRule.ownerTable("public.t.\"a.b\""), "public.t")
+    }
+
     func testForeignAndIncompatibleManifestsAreBadInput() throws {
         let cases: [(String, String)] = [
             ("not json at all", "not a JSON object"),
