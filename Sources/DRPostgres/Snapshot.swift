@@ -51,21 +51,23 @@ extension PGConnection {
 
     /// Opens a REPEATABLE READ, READ ONLY transaction on the snapshot another connection
     /// exported, in one round trip. With `parallelWorkers`, the transaction's queries may use
-    /// that many parallel workers each (`SET LOCAL max_parallel_workers_per_gather`).
-    public func beginImportedSnapshot(_ id: String, parallelWorkers: Int? = nil) throws {
-        try execute(try importScript(id, parallelWorkers: parallelWorkers))
+    /// that many parallel workers each (`SET LOCAL max_parallel_workers_per_gather`); with
+    /// `jit: false`, they are not compiled (`SET LOCAL jit = off`).
+    public func beginImportedSnapshot(_ id: String, parallelWorkers: Int? = nil, jit: Bool = true) throws {
+        try execute(try importScript(id, parallelWorkers: parallelWorkers, jit: jit))
     }
 
     /// Ends the current imported-snapshot transaction (releasing its locks) and opens the next
     /// on the same snapshot, in one round trip.
-    public func nextImportedSnapshot(_ id: String, parallelWorkers: Int? = nil) throws {
-        try execute("ROLLBACK; " + (try importScript(id, parallelWorkers: parallelWorkers)))
+    public func nextImportedSnapshot(_ id: String, parallelWorkers: Int? = nil, jit: Bool = true) throws {
+        try execute("ROLLBACK; " + (try importScript(id, parallelWorkers: parallelWorkers, jit: jit)))
     }
 
-    private func importScript(_ id: String, parallelWorkers: Int?) throws -> String {
+    private func importScript(_ id: String, parallelWorkers: Int?, jit: Bool) throws -> String {
         // SET TRANSACTION takes no parameters: the id goes in as a libpq-quoted literal.
         var script = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT \(try quoteLiteral(id))"
         if let parallelWorkers { script += "; SET LOCAL max_parallel_workers_per_gather = \(max(0, parallelWorkers))" }
+        if !jit { script += "; SET LOCAL jit = off" }
         return script
     }
 

@@ -22,9 +22,10 @@ final class SnapshotTests: XCTestCase {
 
         let reader = try PGConnection(conninfo: try conninfo)
         defer { reader.close() }
-        try reader.beginImportedSnapshot(snapshot, parallelWorkers: 0)
+        try reader.beginImportedSnapshot(snapshot, parallelWorkers: 0, jit: false)
         XCTAssertEqual(try reader.query("SELECT count(*) FROM \(table)").scalar, "1")
         XCTAssertEqual(try reader.query("SELECT current_setting('max_parallel_workers_per_gather')").scalar, "0")
+        XCTAssertEqual(try reader.query("SELECT current_setting('jit')").scalar, "off")
         let locks = "SELECT count(*) FROM pg_locks WHERE relation = '\(table)'::regclass AND pid = pg_backend_pid()"
         XCTAssertEqual(try reader.query(locks).scalar, "1")
         // The next transaction on the same snapshot: the first one's lock is gone, the view is the same.
@@ -32,6 +33,7 @@ final class SnapshotTests: XCTestCase {
         XCTAssertEqual(try reader.query(locks).scalar, "0")
         XCTAssertEqual(try reader.query("SELECT count(*) FROM \(table)").scalar, "1")
         XCTAssertEqual(try reader.query("SELECT current_setting('transaction_read_only')").scalar, "on")
+        XCTAssertEqual(try reader.query("SELECT current_setting('jit')").scalar, "on", "jit: false lasts one transaction")
         try reader.rollback()
         try leader.rollback()
         XCTAssertThrowsError(try reader.beginImportedSnapshot(snapshot), "the snapshot ended with its transaction")
