@@ -3,11 +3,11 @@ import DRCore
 import DRVerify
 import Foundation
 
-/// `dr verify capture --db CONNINFO --out FILE`.
+/// `dr verify capture --db CONNINFO --out FILE [--content checksum]`.
 struct VerifyCaptureCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "capture",
-        abstract: "Write a manifest of a database: its schema and the exact row count of every table."
+        abstract: "Write a manifest of a database: its schema, owners and privileges, the exact row count of every table, and with --content checksum every table's content checksum."
     )
 
     @OptionGroup var database: DatabaseReadOptions
@@ -27,16 +27,19 @@ struct VerifyCaptureCommand: AsyncParsableCommand {
         let db = database.db
         let manifest = try await runInterruptibly { try await Manifest.capture(conninfo: db, options: options) }
         try manifest.write(to: URL(fileURLWithPath: out))
+        let hashed = manifest.contents.map { $0.checksums.count }
         switch output {
         case .json:
-            struct Summary: Encodable { var manifest: String; var capturedAt: String; var server: ServerIdentity; var objects: Int; var tables: Int; var rows: Int64 }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            let data = try encoder.encode(Summary(manifest: out, capturedAt: manifest.capturedAt, server: manifest.server,
-                                                  objects: manifest.objectCount, tables: manifest.rowCounts.count, rows: manifest.totalRows))
-            Terminal.writeStdout(String(decoding: data, as: UTF8.self) + "\n")
+            struct Summary: Encodable {
+                var manifest: String, capturedAt: String, server: ServerIdentity
+                var objects: Int, tables: Int, rows: Int64, content: String, tablesHashed: Int?
+            }
+            Terminal.writeStdout(try DRJSON.string(Summary(
+                manifest: out, capturedAt: manifest.capturedAt, server: manifest.server, objects: manifest.objectCount,
+                tables: manifest.rowCounts.count, rows: manifest.totalRows, content: options.content.rawValue, tablesHashed: hashed)))
         default:
-            Terminal.writeStdout("Captured \(manifest.server.target) at \(manifest.capturedAt): \(manifest.objectCount) objects, \(manifest.rowCounts.count) tables, \(manifest.totalRows) rows → \(out)\n")
+            let contents = hashed.map { ", \($0) hashed" } ?? ""
+            Terminal.writeStdout("Captured \(manifest.server.target) at \(manifest.capturedAt): \(manifest.objectCount) objects, \(manifest.rowCounts.count) tables\(contents), \(manifest.totalRows) rows → \(out)\n")
         }
     }
 }

@@ -8,12 +8,13 @@ import Foundation
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Prove that a restored database's schema and row counts match a manifest or a live source.",
+        abstract: "Prove that a restored database's schema, privileges, row counts and contents match a manifest or a live source.",
         discussion: """
         Examples:
-          dr verify capture --db "host=db.example.com dbname=app user=dr" --out manifest.json
-          dr verify --db "postgresql://dr@restored:5432/app" --manifest manifest.json
+          dr verify capture --db "host=db.example.com dbname=app user=dr" --out manifest.json --content checksum
+          dr verify --db "postgresql://dr@restored:5432/app" --manifest manifest.json --content checksum
           dr verify --db "host=restored dbname=app" --against "host=primary dbname=app" --rows at-least
+          dr verify --db "host=dr dbname=app" --against "host=primary dbname=app" --content checksum --map-role app=app_dr
 
         Exit codes: 0 match; 1 mismatch; 2 bad input or connection failure (nothing written); \
         4 a statement ran past --statement-timeout; 130 interrupted.
@@ -30,18 +31,38 @@ struct DatabaseReadOptions: ParsableArguments {
         valueName: "conninfo"))
     var db: String = ""
 
-    @Option(name: .long, help: "Connections counting rows in parallel, all on one snapshot.")
-    var jobs: Int = CaptureOptions.defaultJobs
+    // Unconditional: `--jobs -1` is a value to refuse with a reason, not a missing one.
+    @Option(name: .long, parsing: .unconditional,
+            help: ArgumentHelp("Connections counting rows in parallel (1 to 64), all on one snapshot.", valueName: "n"))
+    var jobs: String = String(CaptureOptions.defaultJobs)
 
     @Option(name: .long, help: ArgumentHelp(
         "Longest any one query may run (e.g. 90s, 10m; 0 for no limit).", valueName: "duration"))
     var statementTimeout: String = "10m"
 
+    @Option(name: .long, help: ArgumentHelp(
+        "What to check of the rows: none (their count) or checksum (every row's contents, per table and partition).",
+        valueName: "mode"))
+    var content: ContentMode = .none
+
+    @Option(name: .customLong("exclude-content"), help: ArgumentHelp(
+        "A table (schema.table) to count but not hash, with its partitions; repeat for more.", valueName: "table"))
+    var excludeContent: [String] = []
+
     func validate() throws {
-        guard jobs >= 1, jobs <= 64 else {
-            throw ValidationError("--jobs \(jobs) is out of range: give a number of connections from 1 to 64.")
-        }
+        _ = try jobCount()
         _ = try timeoutSeconds()
+        _ = try excludedTables()
+        if !excludeContent.isEmpty, content != .checksum {
+            throw ValidationError("--exclude-content applies to --content checksum; add --content checksum, or leave --exclude-content out.")
+        }
+    }
+
+    func jobCount() throws -> Int {
+        guard let n = Int(jobs), n >= 1, n <= 64 else {
+            throw ValidationError("--jobs \(jobs) is not a number of connections: give a whole number from 1 to 64 (default \(CaptureOptions.defaultJobs), the machine's cores).")
+        }
+        return n
     }
 
     func timeoutSeconds() throws -> Double? {
@@ -52,11 +73,19 @@ struct DatabaseReadOptions: ParsableArguments {
         return seconds
     }
 
+    func excludedTables() throws -> [TableName] {
+        try excludeContent.map { text in
+            do { return try TableName(parsing: text, parameter: .excludeContent) } catch let error as DRError {
+                throw ValidationError(error.message(in: .verifyFlags))
+            }
+        }
+    }
+
     func captureOptions() throws -> CaptureOptions {
-        CaptureOptions(jobs: jobs, statementTimeout: try timeoutSeconds())
+        CaptureOptions(jobs: try jobCount(), statementTimeout: try timeoutSeconds(), content: content,
+                       excludeContent: try excludedTables())
     }
 }
-
 
 extension RowTolerance: ExpressibleByArgument {
     public init?(argument: String) {
@@ -65,7 +94,15 @@ extension RowTolerance: ExpressibleByArgument {
     }
 }
 
-/// Runs `work` so that Ctrl-C cancels it (and with it every query it has running).
+extension ContentMode: ExpressibleByArgument {}
+
+extension Vocabulary {
+    /// The verify commands' words for the verifier's parameters: `--statement-timeout`.
+    static let verifyFlags = Vocabulary { "--" + $0.name.replacingOccurrences(of: "_", with: "-") }
+}
+
+/// Runs `work` so that Ctrl-C cancels it (and with it every query it has running); the
+/// verifier's errors come back worded for the command line.
 func runInterruptibly<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
     let task = Task { try await work() }
     signal(SIGINT, SIG_IGN)
@@ -76,5 +113,9 @@ func runInterruptibly<T: Sendable>(_ work: @escaping @Sendable () async throws -
         source.cancel()
         signal(SIGINT, SIG_DFL)
     }
-    return try await task.value
+    do {
+        return try await task.value
+    } catch let error as DRError {
+        throw DRError(error.code, ErrorText(error.message(in: .verifyFlags)), context: error.context)
+    }
 }

@@ -22,6 +22,15 @@ struct VerifyCompareCommand: AsyncParsableCommand {
         "Row-count tolerance per table: exact, at-least, or within=PCT.", valueName: "mode"))
     var rows: RowTolerance = .exact
 
+    @Option(name: .customLong("map-role"), help: ArgumentHelp(
+        "A role of the reference and its name here (old=new), for owners, privileges and memberships; repeat for more.",
+        valueName: "old=new"))
+    var mapRole: [String] = []
+
+    @Flag(name: .customLong("allow-other-database"), help: ArgumentHelp(
+        "Compare with a manifest of a database of another name in another cluster (a restore under another name)."))
+    var allowOtherDatabase = false
+
     @Option(name: .long, help: "Report format: text, json (one document on stdout) or junit (JUnit XML).")
     var output: OutputFormat = .text
 
@@ -34,6 +43,13 @@ struct VerifyCompareCommand: AsyncParsableCommand {
         default:
             break
         }
+        _ = try roles()
+    }
+
+    func roles() throws -> RoleMap {
+        do { return try RoleMap(parsing: mapRole) } catch let error as DRError {
+            throw ValidationError(error.message(in: .verifyFlags))
+        }
     }
 
     func run() async throws {
@@ -43,7 +59,8 @@ struct VerifyCompareCommand: AsyncParsableCommand {
         } else {
             reference = .live(conninfo: against ?? "")
         }
-        let options = VerifyOptions(capture: try database.captureOptions(), rows: rows)
+        let options = VerifyOptions(capture: try database.captureOptions(), rows: rows, roles: try roles(),
+                                    allowOtherDatabase: allowOtherDatabase)
         let db = database.db
         let report = try await runInterruptibly {
             try await Verifier.verify(conninfo: db, against: reference, options: options)

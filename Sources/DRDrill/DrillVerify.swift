@@ -52,7 +52,7 @@ struct DrillVerify: ProcedureExecutor {
 
     private func readReport(_ call: ResolvedCall) -> VerificationReport? {
         guard let file = call.string("report_file"), !file.isEmpty, let data = FileManager.default.contents(atPath: file) else { return nil }
-        return try? JSONDecoder().decode(VerificationReport.self, from: data)
+        return try? DRJSON.decode(VerificationReport.self, from: data)
     }
 
     /// Polls until the server accepts a connection (recording when), then reads how fresh its data is.

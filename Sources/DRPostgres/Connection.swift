@@ -110,12 +110,25 @@ public final class PGConnection: @unchecked Sendable {
         return columns
     }
 
-    /// Sends one statement, waits for it (cancelling it at the deadline), passes its first
-    /// tuple-bearing result to `first` before clearing it, and drains every other result.
-    private func run(_ sql: String, _ parameters: [String?], timeout: Double?, first: (OpaquePointer) -> Void) throws {
+    /// Runs statements without parameters through the simple query protocol, which takes
+    /// several `;`-separated statements in one round trip (`COMMIT; BEGIN ...; SET ...`).
+    /// Every statement's result is drained; the first error is thrown.
+    public func execute(_ sql: String, timeout: Double? = nil) throws {
+        try run(sql, nil, timeout: timeout) { _ in }
+    }
+
+    /// Sends one statement (or, with `parameters` nil, a simple-protocol script), waits for it
+    /// (cancelling it at the deadline), passes its first tuple-bearing result to `first` before
+    /// clearing it, and drains every other result.
+    private func run(_ sql: String, _ parameters: [String?]?, timeout: Double?, first: (OpaquePointer) -> Void) throws {
         guard let conn else { throw PostgresError(code: .connectionFailed, message: "The connection is closed.") }
-        let sent: Int32 = parameters.withOptionalCStringArray { params in
-            PQsendQueryParams(conn, sql, Int32(parameters.count), nil, params, nil, nil, 0)
+        let sent: Int32
+        if let parameters {
+            sent = parameters.withOptionalCStringArray { params in
+                PQsendQueryParams(conn, sql, Int32(parameters.count), nil, params, nil, nil, 0)
+            }
+        } else {
+            sent = PQsendQuery(conn, sql)
         }
         guard sent == 1 else {
             throw PostgresError(code: .queryFailed, message: String(cString: PQerrorMessage(conn)), query: sql)
@@ -138,36 +151,81 @@ public final class PGConnection: @unchecked Sendable {
                     failure = PostgresError(code: code, message: message, sqlState: state, query: sql)
                 }
             }
+            // A script's later results may still be on their way: wait for them within the same limit.
+            if PQisBusy(conn) == 1 { try waitForResult(timeout: timeout, sql: sql) }
         }
         if let failure { throw failure }
     }
 
-    /// Polls the socket until the result is ready, cancelling the query at the deadline.
+    /// How long the server gets to act on a cancel request before the connection is given up.
+    static let cancelGrace: Double = 5
+
+    /// Waits on the socket until the whole result is in, for at most the time left before the
+    /// deadline (monotonic clock; no deadline: as long as it takes, woken by the server's answer,
+    /// including the error a cancel from another thread produces). At the deadline the query is
+    /// cancelled; when the cancel request fails, or the server does not act on it within
+    /// `cancelGrace`, the connection is closed, so nothing keeps running unseen.
     private func waitForResult(timeout: Double?, sql: String) throws {
         guard let conn else { return }
-        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        let deadline = timeout.map { Monotonic.now() + $0 }
         while true {
             guard PQconsumeInput(conn) == 1 else {
                 throw PostgresError(code: .connectionFailed, message: String(cString: PQerrorMessage(conn)), query: sql)
             }
             if PQisBusy(conn) == 0 { return }
-            if let deadline, Date() >= deadline {
-                cancel()
-                // Drain what the cancelled query returns so the connection stays usable.
-                while let res = PQgetResult(conn) { PQclear(res) }
-                throw PostgresError(code: .timedOut, message: "The query did not finish within \(timeout!) seconds and was cancelled.", query: sql)
+            var wait: Int32 = -1
+            if let deadline {
+                let left = deadline - Monotonic.now()
+                if left <= 0 { try cancelAtDeadline(timeout ?? 0, sql: sql) }
+                wait = Int32(min(left * 1000 + 1, Double(Int32.max)))
             }
-            var fds = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
-            _ = poll(&fds, 1, 100)
+            try waitReadable(conn, milliseconds: wait, sql: sql)
         }
     }
 
-    /// Asks the server to cancel the query now running on this connection (safe from another thread).
-    public func cancel() {
-        guard let conn, let handle = PQgetCancel(conn) else { return }
+    /// Cancels the running query at its deadline and drains what it returns, so the connection
+    /// stays usable; then throws `.timedOut`.
+    private func cancelAtDeadline(_ timeout: Double, sql: String) throws -> Never {
+        guard let conn else { throw PostgresError(code: .connectionFailed, message: "The connection is closed.", query: sql) }
+        let timedOut = PostgresError(code: .timedOut, message: "The query did not finish within \(DurationText.format(timeout)) and was cancelled.", query: sql)
+        if let failure = cancel() {
+            close()
+            throw PostgresError(code: .timedOut, message: "The query did not finish within \(DurationText.format(timeout)), and cancelling it failed (\(failure)); the connection was closed.", query: sql)
+        }
+        let grace = Monotonic.now() + Self.cancelGrace
+        while PQconsumeInput(conn) == 1 {
+            if PQisBusy(conn) == 0 {
+                while let res = PQgetResult(conn) {
+                    PQclear(res)
+                    if PQisBusy(conn) == 1 { break }
+                }
+                if PQisBusy(conn) == 0 { throw timedOut }
+                continue
+            }
+            let left = grace - Monotonic.now()
+            guard left > 0 else { break }
+            try waitReadable(conn, milliseconds: Int32(left * 1000 + 1), sql: sql)
+        }
+        close()
+        throw PostgresError(code: .timedOut, message: "The query did not finish within \(DurationText.format(timeout)) and the server did not act on the cancel request within \(DurationText.format(Self.cancelGrace)); the connection was closed.", query: sql)
+    }
+
+    private func waitReadable(_ conn: OpaquePointer, milliseconds: Int32, sql: String) throws {
+        var fds = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+        if poll(&fds, 1, milliseconds) < 0, errno != EINTR {
+            throw PostgresError(code: .connectionFailed, message: "Waiting for the server failed: \(String(cString: strerror(errno))).", query: sql)
+        }
+    }
+
+    /// Asks the server to cancel the query now running on this connection. Returns libpq's
+    /// reason when the request could not be sent, nil when it was.
+    @discardableResult
+    public func cancel() -> String? {
+        guard let conn, let handle = PQgetCancel(conn) else { return "the connection is closed" }
+        defer { PQfreeCancel(handle) }
         var buffer = [CChar](repeating: 0, count: 256)
-        _ = PQcancel(handle, &buffer, Int32(buffer.count))
-        PQfreeCancel(handle)
+        guard PQcancel(handle, &buffer, Int32(buffer.count)) == 1 else { return cancelFailure(buffer) }
+        return nil
     }
 
     /// A handle that cancels whatever query runs on this connection, usable from any thread
@@ -208,11 +266,29 @@ public final class PGCanceller: @unchecked Sendable {
     init(_ handle: OpaquePointer) { self.handle = handle }
     deinit { PQfreeCancel(handle) }
 
-    public func cancel() {
+    /// Sends the cancel request. Returns libpq's reason when it could not be sent, nil when it was.
+    @discardableResult
+    public func cancel() -> String? {
         lock.withLock {
             var buffer = [CChar](repeating: 0, count: 256)
-            _ = PQcancel(handle, &buffer, Int32(buffer.count))
+            guard PQcancel(handle, &buffer, Int32(buffer.count)) == 1 else { return cancelFailure(buffer) }
+            return nil
         }
+    }
+}
+
+/// libpq's reason a cancel request failed, from its error buffer.
+func cancelFailure(_ buffer: [CChar]) -> String {
+    let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+    return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+/// A monotonic clock for deadlines: wall-clock jumps neither shorten nor stretch a wait.
+enum Monotonic {
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
 

@@ -2,9 +2,9 @@
 /// (about 1 MB) decodes in a few milliseconds instead of the ~90 ms `JSONDecoder` takes
 /// through `Codable`, and without its intermediate tree (less peak memory).
 ///
-/// It accepts only well-formed JSON of exactly the shape `Manifest` encodes to (strings as
-/// strict UTF-8, row counts and the version as plain integers, unknown keys skipped as
-/// `JSONDecoder` skips them). Anything else — damaged, foreign or newer files — makes it return
+/// It accepts only well-formed JSON of exactly the shape `Manifest` encodes to, in either
+/// format's key spelling (snake_case, or format 1's camelCase) — strings as strict UTF-8, row
+/// counts and the version as plain integers, unknown keys skipped as `JSONDecoder` skips them. Anything else — damaged, foreign or newer files — makes it return
 /// nil, and `Manifest.decode` falls back to `JSONDecoder`, whose results and error messages
 /// therefore stay the reference.
 struct ManifestReader {
@@ -26,21 +26,23 @@ struct ManifestReader {
     private mutating func manifest() throws -> Manifest {
         var format: String?, version: Int?, capturedAt: String?, server: ServerIdentity?
         var objects: [String: [String: ObjectProperties]]?, rowCounts: [String: Int64]?
+        var contents: Manifest.Contents?
         try object { reader, key in
             switch key {
             case "format": format = try reader.string()
             case "version": version = Int(exactly: try reader.integer())
-            case "capturedAt": capturedAt = try reader.string()
+            case "captured_at", "capturedAt": capturedAt = try reader.string()
             case "server": server = try reader.serverIdentity()
-            case "objects": objects = try reader.stringMap { r in try r.stringMap { r in try r.stringMap { r in try r.string() } } }
-            case "rowCounts": rowCounts = try reader.stringMap { r in try r.integer() }
+            case "objects": objects = try reader.stringMap { r in try r.stringMap { r in try r.properties() } }
+            case "row_counts", "rowCounts": rowCounts = try reader.stringMap { r in try r.integer() }
+            case "contents": contents = try reader.nullOr { try $0.contents() }
             default: try reader.skipValue()
             }
         }
         skipWhitespace()
         guard i == bytes.count, let format, let version, let capturedAt, let server, let objects, let rowCounts
         else { throw Mismatch() }
-        var manifest = Manifest(capturedAt: capturedAt, server: server, objects: objects, rowCounts: rowCounts)
+        var manifest = Manifest(capturedAt: capturedAt, server: server, objects: objects, rowCounts: rowCounts, contents: contents)
         manifest.format = format
         manifest.version = version
         return manifest
@@ -53,12 +55,50 @@ struct ManifestReader {
             case "target": target = try reader.string()
             case "database": database = try reader.string()
             case "version": version = try reader.string()
-            case "systemIdentifier": systemIdentifier = try reader.nullOr { try $0.string() }
+            case "system_identifier", "systemIdentifier": systemIdentifier = try reader.nullOr { try $0.string() }
             default: try reader.skipValue()
             }
         }
         guard let target, let database, let version else { throw Mismatch() }
         return ServerIdentity(target: target, database: database, version: version, systemIdentifier: systemIdentifier)
+    }
+
+    /// One object's properties: `{ "key": "value", ... }`.
+    private mutating func properties() throws -> ObjectProperties {
+        var pairs: [(String, String)] = []
+        try object { reader, key in pairs.append((key, try reader.string())) }
+        return ObjectProperties(Dictionary(pairs, uniquingKeysWith: { _, last in last }))
+    }
+
+    private mutating func contents() throws -> Manifest.Contents {
+        var function: String?, checksums: [String: ContentChecksum]?, excluded: [String]?
+        try object { reader, key in
+            switch key {
+            case "function": function = try reader.string()
+            case "checksums": checksums = try reader.stringMap { r in try r.string() }
+            case "excluded": excluded = try reader.array { r in try r.string() }
+            default: try reader.skipValue()
+            }
+        }
+        guard let function, let checksums, let excluded else { throw Mismatch() }
+        return Manifest.Contents(function: function, checksums: checksums, excluded: excluded)
+    }
+
+    /// `[ value, ... ]`.
+    private mutating func array<V>(_ value: (inout ManifestReader) throws -> V) throws -> [V] {
+        skipWhitespace()
+        try expect(UInt8(ascii: "["))
+        skipWhitespace()
+        var result: [V] = []
+        if peek() == UInt8(ascii: "]") { i += 1; return result }
+        while true {
+            result.append(try value(&self))
+            skipWhitespace()
+            guard let c = peek() else { throw Mismatch() }
+            i += 1
+            if c == UInt8(ascii: "]") { return result }
+            guard c == UInt8(ascii: ",") else { throw Mismatch() }
+        }
     }
 
     /// An object whose values `value` reads, as a dictionary (a repeated key: the last wins).

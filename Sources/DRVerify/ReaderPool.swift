@@ -5,6 +5,7 @@ import Foundation
 /// The connections one capture opens, so that Ctrl-C (task cancellation) or a failure in one
 /// worker cancels the queries running on all of them at once.
 final class ReaderPool: @unchecked Sendable {
+    // @unchecked: the mutable fields are read and written under `lock` only.
     private let lock = NSLock()
     private var cancellers: [PGCanceller] = []
     private var cancelled = false
@@ -12,6 +13,10 @@ final class ReaderPool: @unchecked Sendable {
 
     let conninfo: String
     let options: CaptureOptions
+    private var parallelDefault = 0
+
+    /// The server's own `max_parallel_workers_per_gather`, as the first connection read it.
+    var serverParallelWorkers: Int { lock.withLock { parallelDefault } }
 
     init(conninfo: String, options: CaptureOptions) {
         self.conninfo = conninfo
@@ -29,8 +34,13 @@ final class ReaderPool: @unchecked Sendable {
         }
         // With several connections (one per core by default) the counts are already spread
         // over the cores: parallel workers per scan would only compete with them.
+        // A table too big to share out gets the server's workers back for its batch
+        // (`SnapshotWorkers.assign`).
         let parallel: Int? = options.jobs > 1 ? 0 : nil
-        try run(on: conn) { try $0.configureReader(statementTimeout: self.options.statementTimeout, parallelWorkersPerQuery: parallel) }
+        let serverDefault = try run(on: conn) {
+            try $0.configureReader(statementTimeout: self.options.statementTimeout, parallelWorkersPerQuery: parallel)
+        }
+        lock.withLock { parallelDefault = serverDefault }
         if let canceller = conn.makeCanceller() {
             let lateCancel = lock.withLock { () -> Bool in
                 cancellers.append(canceller)
@@ -81,18 +91,27 @@ enum VerifyErrors {
         let shown = conninfo.trimmingCharacters(in: .whitespaces).isEmpty
             ? "the database named by the PG* environment variables"
             : "\"\(Redact.conninfo(conninfo))\""
-        let detail = Redact.conninfo(error.description).replacingOccurrences(of: "\n", with: " ")
+        let detail = sentence(Redact.conninfo(error.description))
         if error.code == .badConninfo {
             return .badInput("Could not use \(shown): \(detail)")
         }
-        return .badInput("Could not connect to \(shown): \(detail). Check that the server is running and reachable, and that the host, port, user, password and database name are right.")
+        return .badInput("Could not connect to \(shown): \(detail) Check that the server is running and reachable, and that the host, port, user, password and database name are right.")
+    }
+
+    /// libpq's message as one sentence of a paragraph: its lines joined, one full stop at the
+    /// end (libpq ends some messages with "?" or ".", which must not become "?." or "..").
+    static func sentence(_ message: String) -> String {
+        let joined = message.split(whereSeparator: { $0 == "\n" || $0 == "\t" })
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+        guard let last = joined.last else { return "" }
+        return ".?!".contains(last) ? joined : joined + "."
     }
 
     static func query(_ error: PostgresError, target: String, statementTimeout: Double?) -> DRError {
         let detail = error.description.replacingOccurrences(of: "\n", with: " ")
         if error.code == .timedOut || error.sqlState == "57014" {
             let limit = statementTimeout.map { DurationText.format($0) } ?? "none"
-            return .timedOut("A query on \(target) ran longer than the statement timeout (\(limit)) and was cancelled: \(detail). Raise --statement-timeout, or verify when the server is less busy.")
+            return DRError(DRError.Code.timedOut, "A query on \(target) ran longer than the statement timeout (\(limit)) and was cancelled: \(detail). Raise \(param: .statementTimeout), or verify when the server is less busy.")
         }
         if error.code == .connectionFailed {
             return .badInput("Lost the connection to \(target): \(detail). Check that the server is still running.")

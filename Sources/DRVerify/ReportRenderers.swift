@@ -13,14 +13,18 @@ public enum ReportRenderer {
         let failures = report.failures, accepted = report.findings.filter(\.isAccepted)
         if !failures.isEmpty {
             out += "\nDifferences:\n"
-            for f in failures { out += "  \(paint("✗", "31")) \(f.summary)\n" }
+            for f in failures {
+                out += "  \(paint("✗", "31")) \(f.summary)\(f.detail.map { " — \($0)" } ?? "")\n"
+                for range in f.ranges ?? [] { out += "      \(range.summary)\n" }
+            }
         }
         if !accepted.isEmpty {
             out += "\nAccepted:\n"
             for f in accepted { out += "  \(paint("~", "33")) \(f.summary) — \(f.accepted ?? "")\n" }
         }
         let s = report.summary
-        let counts = "\(s.objectsChecked) objects, \(s.tablesCounted) tables, \(s.rowsCounted) rows (rows: \(report.rows)) in \(String(format: "%.2f", report.durationSeconds))s"
+        let hashed = s.tablesHashed.map { ", \($0) hashed" } ?? ""
+        let counts = "\(s.objectsChecked) objects, \(s.tablesCounted) tables\(hashed), \(s.rowsCounted) rows (rows: \(report.rows)) in \(String(format: "%.2f", report.durationSeconds))s"
         out += "\n"
         out += report.passed
             ? "\(paint("PASS", "32")): \(counts)\(accepted.isEmpty ? "" : "; \(accepted.count) accepted")\n"
@@ -28,11 +32,9 @@ public enum ReportRenderer {
         return out
     }
 
-    /// One JSON document, keys sorted.
+    /// One JSON document (`DRJSON`: snake_case keys, sorted).
     public static func json(_ report: VerificationReport) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"
+        try DRJSON.string(report)
     }
 
     /// JUnit XML: one test suite per object kind, one test case per checked object (and one
@@ -76,7 +78,10 @@ public enum ReportRenderer {
                 xml += ">\n"
                 for f in c.findings where !f.isAccepted {
                     xml += "      <failure message=\"\(escape(f.summary))\" type=\"\(escape(f.difference.rawValue))\">"
-                    xml += "expected: \(escape(f.expected ?? "(none)"))\nfound: \(escape(f.found ?? "(none)"))</failure>\n"
+                    xml += "expected: \(escape(f.expected ?? "(none)"))\nfound: \(escape(f.found ?? "(none)"))"
+                    for range in f.ranges ?? [] { xml += "\n\(escape(range.summary))" }
+                    if let detail = f.detail { xml += "\n\(escape(detail))" }
+                    xml += "</failure>\n"
                 }
                 let notes = c.findings.filter(\.isAccepted).map { "accepted: \($0.summary) — \($0.accepted ?? "")" }
                 if !notes.isEmpty { xml += "      <system-out>\(escape(notes.joined(separator: "\n")))</system-out>\n" }

@@ -193,6 +193,36 @@ final class DrillCommandTests: XCTestCase {
         XCTAssertEqual(lines.count, 2, "one history line per drill, appended")
     }
 
+    /// `verify: { content: checksum, exclude_content: [...] }` in dr.yml: the drill compares
+    /// contents with a manifest captured with them. A changed value with the same row counts fails
+    /// it; one in the excluded table does not (counted, not hashed, and said so).
+    func testAContentChecksumDrillCatchesAChangedValueWithTheSameCounts() throws {
+        try source.cluster.execute("CREATE TABLE notes (id int PRIMARY KEY, v text)",
+                                   "INSERT INTO notes SELECT g, 'n' || g FROM generate_series(1, 20) g")
+        try source.writeConfig(weekly: nil, extra: """
+                verify: { rows: exact, content: checksum, exclude_content: [public.notes] }
+            """)
+        let manifest = work + "/content.json"
+        let capture = try source.dr(["verify", "capture", "--db", source.cluster.conninfo, "--content", "checksum",
+                                     "--exclude-content", "public.notes", "--out", manifest])
+        XCTAssertEqual(capture.status, 0, capture.stderr)
+        try source.cluster.execute("UPDATE events SET payload = 'changed' WHERE id = 7", "UPDATE notes SET v = 'changed' WHERE id = 3")
+        XCTAssertEqual(try source.dr(["snapshot", source.target]).status, 0)
+
+        let r = try drill([source.target, "--point", "latest-snapshot", "--manifest", manifest, "--output", "json"])
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        let report = try json(r)
+        let verification = report["verification"] as? [String: Any] ?? [:]
+        XCTAssertEqual(verification["failures"] as? Int, 1, r.stdout)
+        XCTAssertEqual(restoredServers(), [])
+        let junit = try XMLDocument(contentsOf: URL(fileURLWithPath: evidence(report).junit))
+        let failures = try junit.nodes(forXPath: "//failure").compactMap { ($0 as? XMLElement)?.attribute(forName: "message")?.stringValue }
+        XCTAssertEqual(failures.count, 1, "\(failures)")
+        XCTAssertTrue(failures.first?.contains("public.events") ?? false && failures.first?.contains("contents differ") ?? false, "\(failures)")
+        let notes = try junit.nodes(forXPath: "//system-out").compactMap(\.stringValue).joined(separator: "\n")
+        XCTAssertTrue(notes.contains("public.notes: contents not compared"), notes)
+    }
+
     func testBadInputIsRefusedBeforeAnythingIsRestored() throws {
         XCTAssertEqual(try source.dr(["snapshot", source.target]).status, 0)
         try source.cluster.switchWal(waitingFor: source.repository)

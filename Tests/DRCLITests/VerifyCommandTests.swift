@@ -1,4 +1,5 @@
 import DRCore
+import DRPostgres
 import DRTestSupport
 import Foundation
 import XCTest
@@ -127,8 +128,122 @@ final class VerifyCommandTests: XCTestCase {
             XCTAssertEqual(r.stdout, "", label)
             XCTAssertTrue(r.stderr.contains(expected), "\(label): \(r.stderr)")
             XCTAssertFalse(r.stderr.contains("Fatal error") || r.stderr.contains("Stack"), label)
+            // The message (before the usage lines, whose "..." marks repeatable options) is one
+            // paragraph of sentences: libpq's lines joined, no "?." or doubled full stop.
+            let message = r.stderr.components(separatedBy: "\nUsage:")[0]
+            XCTAssertFalse(message.contains("?.") || message.contains("..") || message.contains("\t"), "\(label): \(r.stderr)")
             XCTAssertFalse(r.stderr.contains(pw), "\(label): the password leaked: \(r.stderr)")
         }
+    }
+
+    /// `--content checksum` as a user runs it: capture, a passing copy, a changed value caught
+    /// against the manifest and named by key against the live source; the JSON is snake_case.
+    func testContentChecksumThroughTheBinary() throws {
+        let db = try database()
+        try db.psql("CREATE TABLE accounts (id int PRIMARY KEY, name text, balance numeric); INSERT INTO accounts SELECT g, 'n' || g, g * 1.5 FROM generate_series(1, 500) g;")
+        let out = work.appendingPathComponent("contents.json").path
+        let capture = try DRBinary.run(["verify", "capture", "--db", db.conninfo, "--out", out, "--content", "checksum", "--output", "json"])
+        XCTAssertEqual(capture.status, 0, capture.stderr)
+        let summary = try JSONSerialization.jsonObject(with: Data(capture.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(summary?["tables_hashed"] as? Int, 1)
+        XCTAssertNotNil(summary?["captured_at"])
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        XCTAssertTrue(text.contains(#""version" : 2"#) && text.contains(#""row_counts""#) && text.contains(#""function" : "dr-row-hash-1""#), text)
+
+        let copy = try database(template: db)
+        let pass = try DRBinary.run(["verify", "--db", copy.conninfo, "--manifest", out, "--content", "checksum"])
+        XCTAssertEqual(pass.status, 0, pass.stdout + pass.stderr)
+        XCTAssertTrue(pass.stdout.contains("1 hashed"), pass.stdout)
+
+        try copy.psql("UPDATE accounts SET balance = balance + 0.01 WHERE id = 377")
+        let fail = try DRBinary.run(["verify", "--db", copy.conninfo, "--manifest", out, "--content", "checksum"])
+        XCTAssertEqual(fail.status, 1, fail.stdout + fail.stderr)
+        XCTAssertTrue(fail.stdout.contains("table public.accounts: contents differ"), fail.stdout)
+        let counts = try DRBinary.run(["verify", "--db", copy.conninfo, "--manifest", out])
+        XCTAssertEqual(counts.status, 0, "without --content only counts are compared: \(counts.stdout)")
+
+        let live = try DRBinary.run(["verify", "--db", copy.conninfo, "--against", db.conninfo, "--content", "checksum", "--output", "json"])
+        XCTAssertEqual(live.status, 1, live.stderr)
+        let doc = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(live.stdout.utf8)) as? [String: Any])
+        XCTAssertNotNil(doc["duration_seconds"])
+        XCTAssertNil(doc["durationSeconds"])
+        XCTAssertEqual(doc["content"] as? String, "checksum")
+        XCTAssertEqual((doc["summary"] as? [String: Any])?["tables_hashed"] as? Int, 1)
+        let finding = try XCTUnwrap((doc["findings"] as? [[String: Any]])?.first)
+        let range = try XCTUnwrap((finding["ranges"] as? [[String: Any]])?.first)
+        XCTAssertEqual(range["kind"] as? String, "changed row")
+        XCTAssertEqual(range["from"] as? [String], ["377"])
+        let liveText = try DRBinary.run(["verify", "--db", copy.conninfo, "--against", db.conninfo, "--content", "checksum"])
+        XCTAssertTrue(liveText.stdout.contains("id = 377: changed row"), liveText.stdout)
+        try assertNoSecret(liveText)
+    }
+
+    /// The messages issue 11 lists, through the binary: each names the problem and the fix, exits 2.
+    func testMessagesNameTheProblemAndTheFix() throws {
+        let (db, manifest) = try sourceWithManifest()
+        let cases: [(String, [String], [String], [String])] = [
+            ("a folder as manifest", ["verify", "--db", db.conninfo, "--manifest", work.path], ["is a folder, not a file"], ["NSCocoaErrorDomain", "256"]),
+            ("--jobs -1", ["verify", "--db", db.conninfo, "--manifest", manifest, "--jobs", "-1"], ["--jobs -1", "from 1 to 64"], ["Missing value"]),
+            ("--jobs 0", ["verify", "capture", "--db", db.conninfo, "--out", work.appendingPathComponent("x.json").path, "--jobs", "0"], ["from 1 to 64"], []),
+            ("no contents in the manifest", ["verify", "--db", db.conninfo, "--manifest", manifest, "--content", "checksum"],
+             ["captured without contents", "--content checksum"], ["`content`"]),
+            ("an exclusion naming no table", ["verify", "capture", "--db", db.conninfo, "--out", work.appendingPathComponent("y.json").path,
+                                              "--content", "checksum", "--exclude-content", "public.nope"], ["--exclude-content public.nope names no table"], []),
+            ("an exclusion without contents", ["verify", "--db", db.conninfo, "--manifest", manifest, "--exclude-content", "public.t"], ["--content checksum"], []),
+            ("a bad role mapping", ["verify", "--db", db.conninfo, "--against", db.conninfo, "--map-role", "app"], ["--map-role \"app\"", "old=new"], []),
+            ("a bad content mode", ["verify", "--db", db.conninfo, "--manifest", manifest, "--content", "md5"], ["--content"], []),
+        ]
+        for (label, args, wanted, unwanted) in cases {
+            let r = try DRBinary.run(args)
+            XCTAssertEqual(r.status, 2, "\(label): \(r.stderr)")
+            XCTAssertEqual(r.stdout, "", label)
+            for w in wanted { XCTAssertTrue(r.stderr.contains(w), "\(label): \(r.stderr)") }
+            for u in unwanted { XCTAssertFalse(r.stderr.contains(u), "\(label): \(r.stderr)") }
+            XCTAssertFalse(r.stderr.contains("Fatal error"), label)
+            try assertNoSecret(r)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work.appendingPathComponent("y.json").path))
+    }
+
+    /// A manifest of a database on another cluster, under another name: refused (exit 2) with
+    /// both named, before any row is read; `--allow-other-database` compares anyway.
+    func testAManifestOfAnotherDatabaseIsNamedAsSuch() throws {
+        let cluster = try TestCluster(name: "other")
+        defer { cluster.stop() }
+        try cluster.execute("CREATE DATABASE shop")
+        let schema = "CREATE TABLE items (id int PRIMARY KEY); INSERT INTO items SELECT generate_series(1, 3);"
+        let shop = try PGConnection(conninfo: cluster.conninfo + " dbname=shop")
+        try shop.execute(schema)
+        shop.close()
+        let out = work.appendingPathComponent("shop.json").path
+        XCTAssertEqual(try DRBinary.run(["verify", "capture", "--db", cluster.conninfo + " dbname=shop", "--out", out]).status, 0)
+        let here = try database()
+        try here.psql(schema)
+        let sysid = try cluster.scalar("SELECT system_identifier::text FROM pg_control_system()") ?? "?"
+
+        let r = try DRBinary.run(["verify", "--db", here.conninfo, "--manifest", out])
+        XCTAssertEqual(r.status, 2, r.stdout + r.stderr)
+        XCTAssertEqual(r.stdout, "")
+        XCTAssertTrue(r.stderr.contains("is a manifest of another database"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("\"shop\" (cluster \(sysid)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("\"\(here.name)\""), r.stderr)
+        XCTAssertTrue(r.stderr.contains("--allow-other-database"), r.stderr)
+        try assertNoSecret(r)
+        XCTAssertFalse(r.stderr.contains(cluster.password))
+
+        let allowed = try DRBinary.run(["verify", "--db", here.conninfo, "--manifest", out, "--allow-other-database"])
+        XCTAssertEqual(allowed.status, 0, allowed.stdout + allowed.stderr)
+    }
+
+    func testAFormatOneManifestStillVerifiesThroughTheBinary() throws {
+        let folder = TestDatabase.repositoryRoot.appendingPathComponent("Tests/Fixtures/verify-format-1")
+        let db = try database()
+        try db.psql(file: folder.appendingPathComponent("schema.sql").path)
+        let r = try DRBinary.run(["verify", "--db", db.conninfo, "--manifest", folder.appendingPathComponent("manifest.json").path,
+                                  "--allow-other-database", "--output", "json"])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(doc?["passed"] as? Bool, true)
     }
 
     func testFailedCaptureWritesNothing() throws {
@@ -162,7 +277,8 @@ final class VerifyCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 0)
         XCTAssertTrue(r.stdout.contains("capture"), r.stdout)
         let compare = try DRBinary.run(["verify", "compare", "--help"])
-        for option in ["--db", "--manifest", "--against", "--jobs", "--rows", "--statement-timeout", "--output"] {
+        for option in ["--db", "--manifest", "--against", "--jobs", "--rows", "--statement-timeout", "--output",
+                       "--content", "--exclude-content", "--map-role", "--allow-other-database"] {
             XCTAssertTrue(compare.stdout.contains(option), option)
         }
     }

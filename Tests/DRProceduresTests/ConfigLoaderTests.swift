@@ -102,6 +102,20 @@ final class ConfigLoaderTests: XCTestCase {
         assertBadInput("targets: [a, b]\n", contains: ["/etc/dr/dr.yml:1:10", "mapping"])
     }
 
+    func testVerifyContentAndExclusions() throws {
+        let target = "targets:\n  a:\n    provider: rds\n    region: us-east-1\n    cluster: c\n"
+        let config = try parse(target + "    verify: { content: checksum, exclude_content: [public.audit_log, '\"Odd Schema\".T'] }\n")
+        let policy = try XCTUnwrap(try config.target(named: "a").verify)
+        XCTAssertEqual(policy.content, .checksum)
+        XCTAssertEqual(policy.excludeContent, [TableName(schema: "public", table: "audit_log"), TableName(schema: "Odd Schema", table: "t")])
+        XCTAssertEqual(try config.target(named: "a").summary["verify.content"], "checksum")
+        XCTAssertEqual(try parse(target + "    verify: { rows: exact }\n").target(named: "a").verify?.content, ContentMode.none)
+        assertBadInput(target + "    verify: { content: everything }\n", contains: ["/etc/dr/dr.yml:6:", "verify.content", "checksum"])
+        assertBadInput(target + "    verify: { exclude_content: [public.t] }\n", contains: ["exclude_content applies to content: checksum"])
+        assertBadInput(target + "    verify: { content: checksum, exclude_content: public.t }\n", contains: ["must be a list"])
+        assertBadInput(target + "    verify: { content: checksum, exclude_content: [nodot] }\n", contains: ["not a table name", "schema.table"])
+    }
+
     func testInvalidYAMLAndEmptyFile() {
         assertBadInput("targets:\n  a: {provider: rds\n", contains: ["/etc/dr/dr.yml:", "not valid YAML"])
         assertBadInput("", contains: ["empty"])

@@ -51,6 +51,7 @@ enum Fixture {
     CREATE FUNCTION "Odd Schema".trg() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
     CREATE TRIGGER "Trig Ger" BEFORE INSERT ON "Odd Schema".child FOR EACH ROW EXECUTE FUNCTION "Odd Schema".trg();
 
+    ALTER DEFAULT PRIVILEGES IN SCHEMA "Odd Schema" GRANT SELECT ON TABLES TO PUBLIC;
     ALTER TABLE "Odd Schema".child ENABLE ROW LEVEL SECURITY;
     CREATE POLICY "see all" ON "Odd Schema".child FOR SELECT USING (true);
 

@@ -35,13 +35,13 @@ final class VerifierTests: XCTestCase {
         let table = m.objects(.table)
         XCTAssertEqual(table[Fixture.oddTable]?["kind"], "ordinary")
         XCTAssertEqual(table[#""Odd Schema".parted"#]?["kind"], "partitioned table")
-        XCTAssertEqual(table[#""Odd Schema".parted"#]?["partitionKey"], "RANGE (k)")
+        XCTAssertEqual(table[#""Odd Schema".parted"#]?["partition_key"], "RANGE (k)")
         XCTAssertEqual(table[#""Odd Schema"."parted 1""#]?["kind"], "partition")
         XCTAssertEqual(table[#""Odd Schema"."parted 1""#]?["parent"], #""Odd Schema".parted"#)
-        XCTAssertEqual(table[#""Odd Schema"."parted 1""#]?["partitionBound"], "FOR VALUES FROM (0) TO (100)")
+        XCTAssertEqual(table[#""Odd Schema"."parted 1""#]?["partition_bound"], "FOR VALUES FROM (0) TO (100)")
         XCTAssertEqual(table[#""Odd Schema".inh_child"#]?["kind"], "inheritance child")
         XCTAssertEqual(table[#""Odd Schema".cache"#]?["persistence"], "unlogged")
-        XCTAssertEqual(table[#""Odd Schema".child"#]?["rowSecurity"], "enabled")
+        XCTAssertEqual(table[#""Odd Schema".child"#]?["row_security"], "enabled")
 
         let columns = m.objects(.column)
         let mixed = columns[Fixture.oddTable + #"."Mixed Case""#]
@@ -57,7 +57,7 @@ final class VerifierTests: XCTestCase {
         XCTAssertEqual(m.objects(.constraint)[#""Odd Schema".child.nv"#]?["validity"], "not valid")
         XCTAssertEqual(m.objects(.constraint)[#""Odd Schema".excl.excl_r_excl"#]?["type"], "exclusion")
         XCTAssertEqual(m.objects(.index)[#""Odd Schema"."idx lower""#]?["features"], "partial, expression")
-        XCTAssertEqual(m.objects(.sequence)[#""Odd Schema"."Seq One""#]?["lastValue"], "8")
+        XCTAssertEqual(m.objects(.sequence)[#""Odd Schema"."Seq One""#]?["last_value"], "8")
         XCTAssertEqual(m.objects(.materializedView)[#""Odd Schema".mv_empty"#]?["populated"], "not populated")
         XCTAssertEqual(m.objects(.function)[#""Odd Schema"."Add"(a integer, b integer)"#]?["body"], "SELECT a + b")
         XCTAssertEqual(m.objects(.function)[#""Odd Schema".proc(IN x integer)"#]?["kind"], "procedure")
@@ -161,7 +161,7 @@ final class VerifierTests: XCTestCase {
             #"constraint "Odd Schema".child.nv changed definition"#,
             #"constraint "Odd Schema".child.nv changed validity"#,
             #"index "Odd Schema"."idx lower" missing -"#,
-            #"sequence "Odd Schema"."Seq One" sequence behind lastValue"#,
+            #"sequence "Odd Schema"."Seq One" sequence behind last_value"#,
             #"view "Odd Schema"."V iew" changed definition"#,
             #"materialized view "Odd Schema".mv_empty changed populated"#,
             #"function "Odd Schema"."Add"(a integer, b integer) changed body"#,
@@ -171,7 +171,7 @@ final class VerifierTests: XCTestCase {
             #"domain "Odd Schema".positive changed default"#,
             #"composite type "Odd Schema".pair changed attributes"#,
             #"policy "Odd Schema".child."see all" changed using"#,
-            #"table "Odd Schema".parted_2 changed partitionBound"#,
+            #"table "Odd Schema".parted_2 changed partition_bound"#,
             #"table "Odd Schema".cache changed persistence"#,
             #"table "Odd Schema".child row count rows"#,
             #"table "Odd Schema"."Extra ""Table""" unexpected -"#,
@@ -184,6 +184,48 @@ final class VerifierTests: XCTestCase {
         XCTAssertEqual(behind?.found, "5")
         let rows = report.findings.first { $0.difference == .rowCount }
         XCTAssertEqual([rows?.expected, rows?.found], ["10", "9"])
+    }
+
+    /// A manifest in format 1 (camelCase, no owners or privileges), written by the dr before
+    /// format 2 and committed as it was, still verifies the schema it was captured from.
+    func testAFormatOneManifestStillVerifies() async throws {
+        let folder = TestDatabase.repositoryRoot.appendingPathComponent("Tests/Fixtures/verify-format-1")
+        let db = try database()
+        try db.psql(file: folder.appendingPathComponent("schema.sql").path)
+        let url = folder.appendingPathComponent("manifest.json")
+        let manifest = try Manifest.read(from: url)
+        XCTAssertEqual(manifest.version, 1)
+        XCTAssertEqual(manifest.objects(.table)[#""Odd Schema".child"#]?["row_security"], "enabled")
+        XCTAssertEqual(manifest.objects(.sequence)[#""Odd Schema"."Seq One""#]?["last_value"], "8")
+        // It was captured on another cluster, from a database of another name.
+        let report = try await Verifier.verify(conninfo: db.conninfo, against: .manifestFile(url), options: VerifyOptions(allowOtherDatabase: true))
+        XCTAssertEqual(report.findings, [])
+        XCTAssertGreaterThan(report.summary.objectsChecked, 60)
+        try db.psql(#"DELETE FROM "Odd Schema".wide WHERE a = 1; ALTER TABLE "Odd Schema".wide ALTER COLUMN c TYPE bigint;"#)
+        let changed = try await Verifier.verify(conninfo: db.conninfo, against: .manifestFile(url), options: VerifyOptions(allowOtherDatabase: true))
+        XCTAssertEqual(Set(changed.failures.map(\.summary)), [#"table "Odd Schema".wide: expected 20 rows, found 19"#,
+                                                              #"column "Odd Schema".wide.c: type: expected integer, found bigint"#])
+    }
+
+    func testAManifestOfAnotherDatabaseIsRefusedBeforeAnyRowIsRead() async throws {
+        let db = try fixture()
+        var manifest = try await Manifest.capture(conninfo: db.conninfo)
+        manifest.server.database = "shop"
+        manifest.server.systemIdentifier = "7000000000000000001"
+        do {
+            _ = try await Verifier.verify(conninfo: db.conninfo, against: .manifest(manifest))
+            XCTFail("a manifest of another database is refused")
+        } catch let error as DRError {
+            XCTAssertEqual(error.code, .otherDatabase)
+            XCTAssertTrue(error.message.contains(#""shop" (cluster 7000000000000000001"#), error.message)
+            XCTAssertTrue(error.message.contains("\"\(db.name)\""), error.message)
+            XCTAssertEqual(error.text.parameters, [.allowOtherDatabase])
+        }
+        // The same name on another cluster (a dump restored elsewhere), or another name on the
+        // same cluster (a copy beside it): the same database.
+        manifest.server.database = db.name
+        let sameName = try await Verifier.verify(conninfo: db.conninfo, against: .manifest(manifest))
+        XCTAssertTrue(sameName.passed)
     }
 
     func testExtensionVersionDifferenceIsCaught() async throws {
@@ -276,7 +318,9 @@ final class VerifierTests: XCTestCase {
             XCTFail("the capture should time out")
         } catch let error as DRError {
             XCTAssertEqual(error.category, .timedOut)
-            XCTAssertTrue(error.message.contains("--statement-timeout"), error.message)
+            // The library names the parameter; the command line words it as its flag.
+            let cli = Vocabulary { "--" + $0.name.replacingOccurrences(of: "_", with: "-") }
+            XCTAssertTrue(error.message(in: cli).contains("--statement-timeout"), error.message)
         }
         XCTAssertLessThan(Date().timeIntervalSince(start), 5)
     }

@@ -302,16 +302,38 @@ struct TargetParser {
 
     private func parseVerify(_ value: ConfigNode) throws -> VerifyPolicy {
         var policy = VerifyPolicy()
-        for (key, v) in try value.mapping(allowed: ["rows", "freshness_query"]) {
-            if key == "rows" {
+        for (key, v) in try value.mapping(allowed: ["rows", "freshness_query", "content", "exclude_content"]) {
+            switch key {
+            case "rows":
                 let text = try v.string()
                 guard let tolerance = try? RowTolerance(parsing: text) else {
                     throw v.error("verify.rows is \"\(text)\"; use exact, at-least, or within=PCT (e.g. within=5).")
                 }
                 policy.rows = tolerance
-            } else {
+            case "content":
+                let text = try v.string()
+                guard let mode = try? ContentMode(parsing: text) else {
+                    throw v.error("verify.content is \"\(text)\"; use checksum (compare every row's contents) or none (row counts only).")
+                }
+                policy.content = mode
+            case "exclude_content":
+                guard case let .sequence(items) = v.node else {
+                    throw v.error("verify.exclude_content must be a list of tables (e.g. [public.audit_log]).")
+                }
+                policy.excludeContent = try items.enumerated().map { i, node in
+                    let item = ConfigNode(node: node, file: v.file, path: "\(v.path)[\(i)]")
+                    let text = try item.string()
+                    guard let table = try? TableName(parsing: text, parameter: .excludeContent) else {
+                        throw item.error("verify.exclude_content holds \"\(text)\", which is not a table name; give schema.table (e.g. public.audit_log).")
+                    }
+                    return table
+                }
+            default:
                 policy.freshnessQuery = try v.string()
             }
+        }
+        if !policy.excludeContent.isEmpty, policy.content != .checksum {
+            throw value.error("verify.exclude_content applies to content: checksum; add content: checksum, or leave exclude_content out.")
         }
         return policy
     }

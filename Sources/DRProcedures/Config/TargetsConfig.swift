@@ -199,10 +199,18 @@ public struct VerifyPolicy: Sendable, Equatable {
     public var rows: RowTolerance
     /// A query returning one timestamp: the newest data, to measure freshness.
     public var freshnessQuery: String?
+    /// What drills check of the rows: their count, or also their contents (`content: checksum`,
+    /// against a manifest captured with contents, or the live source).
+    public var content: ContentMode
+    /// Tables counted but not hashed (`exclude_content`).
+    public var excludeContent: [TableName]
 
-    public init(rows: RowTolerance = .exact, freshnessQuery: String? = nil) {
+    public init(rows: RowTolerance = .exact, freshnessQuery: String? = nil, content: ContentMode = .none,
+                excludeContent: [TableName] = []) {
         self.rows = rows
         self.freshnessQuery = freshnessQuery
+        self.content = content
+        self.excludeContent = excludeContent
     }
 }
 
@@ -279,6 +287,8 @@ extension Target {
         if let verify {
             out["verify.rows"] = verify.rows.description
             out["verify.freshness_query"] = verify.freshnessQuery
+            if verify.content != .none { out["verify.content"] = verify.content.rawValue }
+            if !verify.excludeContent.isEmpty { out["verify.exclude_content"] = verify.excludeContent.map(\.description).joined(separator: ", ") }
         }
         if let drill {
             out["drill.max_age"] = drill.maxAge.map(DurationText.format)

@@ -22,7 +22,8 @@ struct VerifyProcedure: ProcedureExecutor {
         case nil: against = "(at run time: \(call.pending["manifest"] ?? call.pending["source"] ?? "?"))"
         }
         let rows = try tolerance(call)
-        var actions = [PlannedAction("capture the restored database's schema and row counts and compare with \(against), rows \(rows)",
+        let contents = try capture(call).content == .checksum ? " and contents" : ""
+        var actions = [PlannedAction("capture the restored database's schema, row counts\(contents) and compare with \(against), rows \(rows)",
                                      call: "libpq: catalog queries and count(*) in one read-only snapshot", mutates: false)]
         if let file = reportFile(call) { actions.append(PlannedAction("write the verification report to \(file)", mutates: false)) }
         return PlanOutcome(actions)
@@ -34,7 +35,8 @@ struct VerifyProcedure: ProcedureExecutor {
             throw DRError.badInput("Step '\(call.stepID)': verify needs `manifest` (a manifest file) or `source` (a live database's conninfo).")
         }
         let conninfo = await withTargetCredentials(db, call)
-        let report = try await Verifier.verify(conninfo: conninfo, against: reference, options: VerifyOptions(rows: try tolerance(call)))
+        let report = try await Verifier.verify(conninfo: conninfo, against: reference,
+                                               options: VerifyOptions(capture: try capture(call), rows: try tolerance(call)))
         if let file = reportFile(call) {
             do { try Data(Redact.secrets(in: try ReportRenderer.json(report) + "\n").utf8).write(to: URL(fileURLWithPath: file), options: .atomic) } catch {
                 throw DRError.badInput("Step '\(call.stepID)': cannot write the verification report to \(file): \(error.localizedDescription).")
@@ -73,6 +75,12 @@ struct VerifyProcedure: ProcedureExecutor {
         case (_?, _?): throw DRError.badInput("Step '\(call.stepID)': verify takes `manifest` or `source`, not both.")
         default: throw DRError.badInput("Step '\(call.stepID)': verify needs `manifest` (a manifest file) or `source` (a live database's conninfo).")
         }
+    }
+
+    /// The target's content check (`verify.content`, `verify.exclude_content`), else row counts only.
+    func capture(_ call: ResolvedCall) throws -> CaptureOptions {
+        guard call.string("target") != nil, let policy = try providers.target(call).verify else { return CaptureOptions() }
+        return CaptureOptions(content: policy.content, excludeContent: policy.excludeContent)
     }
 
     /// `rows`, else the target's `verify.rows`, else exact.
