@@ -304,7 +304,10 @@ struct RDSReadiness {
         var lines: [ReadinessCheck] = []
         let newest = try await elastiCache.describeAllSnapshots(replicationGroupId: group).filter { $0.status == "available" }
             .max { ($0.createTime ?? .distantPast) < ($1.createTime ?? .distantPast) }
-        if let newest, let created = newest.createTime {
+        if let newest, newest.createTime == nil {
+            lines.append(ReadinessCheck("cache_snapshot", .warning, found: "newest snapshot \(newest.name) of \(group); ElastiCache reports no creation time for it, so its age against the daily policy is unknown",
+                                        fix: "check the group's daily snapshot window (aws elasticache describe-snapshots --replication-group-id \(group))"))
+        } else if let newest, let created = newest.createTime {
             let age = now.timeIntervalSince(created)
             let found = "newest snapshot \(newest.name) of \(group), \(DurationText.format(age)) old (policy: daily)"
             lines.append(age <= Self.dailyLimit ? ReadinessCheck("cache_snapshot", .ok, found: found, ageSeconds: age)
