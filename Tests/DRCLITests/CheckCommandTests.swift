@@ -78,11 +78,21 @@ final class CheckCommandTests: XCTestCase {
     func testRDSThroughTheBinaryNamesWhatIsMissingAndRefusesBadInput() async throws {
         let m = try MotoCLI.make()
         try await m.createInstance("\(m.id)-db")
-        let config = try m.writeConfig("instance: \(m.id)-db")
+        // Its own target name: snapshot names derive from it, and tests share one moto.
+        let name = "prod-\(m.id)"
+        let config = m.dir + "/dr.yml"
+        try """
+        targets:
+          \(name):
+            provider: rds
+            region: us-east-1
+            instance: \(m.id)-db
+            dr_region: us-west-2
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         func dr(_ args: [String]) throws -> ProcessResult { try DRBinary.run(args + ["--config", config], environment: m.env) }
 
         let started = Date()
-        let missing = try dr(["check", "prod", "--output", "json"])
+        let missing = try dr(["check", name, "--output", "json"])
         XCTAssertLessThan(Date().timeIntervalSince(started), 2, "every check at once (the binary's start included)")
         XCTAssertEqual(missing.status, 1, missing.stdout + missing.stderr)
         let s = statuses(try json(missing))
@@ -91,18 +101,18 @@ final class CheckCommandTests: XCTestCase {
         XCTAssertEqual(s["drill_age"], "failed", "never drilled")
         XCTAssertEqual(s["automated_backups"], "ok")
 
-        XCTAssertEqual(try dr(["snapshot", "prod", "--weekly"]).status, 0)
-        let text = try dr(["check", "prod"])
+        XCTAssertEqual(try dr(["snapshot", name, "--weekly"]).status, 0)
+        let text = try dr(["check", name])
         XCTAssertEqual(text.status, 1)
         XCTAssertTrue(text.stdout.contains("✓ snapshot_age: newest manual snapshot"), text.stdout)
-        XCTAssertTrue(text.stdout.contains("✗ dr_copy: no copy of prod's snapshots in us-west-2"), text.stdout)
-        XCTAssertTrue(text.stdout.contains("fix: copy the newest snapshot there: `dr copy prod`"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("✗ dr_copy: no copy of \(name)'s snapshots in us-west-2"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("fix: copy the newest snapshot there: `dr copy \(name)`"), text.stdout)
 
         let unknown = try dr(["check", "nope"])
         XCTAssertEqual(unknown.status, 2, unknown.stderr)
-        let both = try dr(["check", "prod", "--all"])
+        let both = try dr(["check", name, "--all"])
         XCTAssertEqual(both.status, 2, both.stderr)
-        let badFile = try dr(["check", "prod", "--output", "prometheus", "--textfile", m.dir + "/x.txt"])
+        let badFile = try dr(["check", name, "--output", "prometheus", "--textfile", m.dir + "/x.txt"])
         XCTAssertEqual(badFile.status, 2, badFile.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: m.dir + "/x.txt"))
         XCTAssertFalse((missing.stdout + text.stdout + text.stderr).contains(m.key.secret))
