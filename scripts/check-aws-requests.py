@@ -80,6 +80,9 @@ class Checker:
         self.shapes = model["shapes"]
         self.where = where
         self.problems = []
+        # EC2's own Query dialect: members by queryName (else the locationName capitalised),
+        # every list flattened as Name.N.
+        self.ec2 = model["metadata"]["protocol"] == "ec2"
 
     def fail(self, path, message):
         self.problems.append(f"{path}: {message}" if path else message)
@@ -171,7 +174,10 @@ class Checker:
             for member, ref in shape.get("members", {}).items():
                 target = self.shapes[ref["shape"]]
                 serialized = ref.get("locationName", member)
-                if target.get("flattened") and target["type"] == "list" and target["member"].get("locationName"):
+                if self.ec2:
+                    location = ref.get("locationName")
+                    serialized = ref.get("queryName") or (location[:1].upper() + location[1:] if location else member)
+                elif target.get("flattened") and target["type"] == "list" and target["member"].get("locationName"):
                     serialized = target["member"]["locationName"]
                 names[serialized] = member
             groups = {}
@@ -197,16 +203,17 @@ class Checker:
             member_name = shape["member"].get("locationName", "member")
             indices = {}
             for key, value in params.items():
-                parts = key.split(".", 2) if not shape.get("flattened") else [member_name] + key.split(".", 1)
+                flat = shape.get("flattened") or self.ec2
+                parts = key.split(".", 2) if not flat else [member_name] + key.split(".", 1)
                 if len(parts) < 2 or parts[0] != member_name or not parts[1].isdigit():
-                    self.fail(join(path, key), f"a list ({shape_name}) is serialized as {path}.{member_name}.N")
+                    self.fail(join(path, key), f"a list ({shape_name}) is serialized as {path}.N" if flat else f"a list ({shape_name}) is serialized as {path}.{member_name}.N")
                     continue
                 indices.setdefault(int(parts[1]), {})[parts[2] if len(parts) > 2 else ""] = value
             if indices and sorted(indices) != list(range(1, len(indices) + 1)):
                 self.fail(path, f"list indices {sorted(indices)} are not 1..{len(indices)}")
             self.check_length(shape, len(indices), path, "items")
             for i, sub in sorted(indices.items()):
-                self.check_query_params(shape["member"]["shape"], sub, f"{path}.{member_name}.{i}")
+                self.check_query_params(shape["member"]["shape"], sub, f"{path}.{i}" if flat else f"{path}.{member_name}.{i}")
         elif kind == "map":
             key_name = shape["key"].get("locationName", "key")
             value_name = shape["value"].get("locationName", "value")
@@ -446,7 +453,7 @@ def check_record(record, models):
     protocol = model["metadata"]["protocol"]
     recorded = record["wire_protocol"]
     checker = Checker(model, name)
-    if protocol == "query" and recorded == "query":
+    if (protocol, recorded) in (("query", "query"), ("ec2", "ec2")):
         checker.check_query(record, record["operation"])
     elif protocol == "json" and recorded.startswith("json"):
         checker.check_json(record, record["operation"])

@@ -32,6 +32,7 @@ public struct DRCommand: AsyncParsableCommand {
             FailoverCommand.self,
             TeardownCommand.self,
             StatusCommand.self,
+            CheckCommand.self,
             DrillCommand.self,
         ]
     )

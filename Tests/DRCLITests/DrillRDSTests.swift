@@ -88,7 +88,7 @@ final class DrillRDSTests: XCTestCase {
         XCTAssertTrue((point["snapshot"] as? String ?? "").contains(id), "\(point)")
         let phases = report["phases"] as? [[String: Any]] ?? []
         XCTAssertEqual(phases.filter { $0["completed"] as? Bool == true }.count, 3, "\(phases)")
-        XCTAssertEqual((report["verification"] as? [String: Any])?["reference"] as? String ?? "", "manifest captured " + ((try? String(contentsOfFile: manifest, encoding: .utf8)).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }?["capturedAt"] as? String ?? "?"))
+        XCTAssertEqual((report["verification"] as? [String: Any])?["reference"] as? String ?? "", "manifest captured " + ((try? String(contentsOfFile: manifest, encoding: .utf8)).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }?["captured_at"] as? String ?? "?"))
         XCTAssertEqual((report["freshness"] as? [String: Any])?["source"] as? String, "freshness_query")
         XCTAssertNotNil((report["freshness"] as? [String: Any])?["seconds"] as? Double)
         XCTAssertEqual((report["teardown"] as? [String: Any])?["removed"] as? Bool, true)

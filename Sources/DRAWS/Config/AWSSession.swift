@@ -135,6 +135,7 @@ public final class AWSSession: Sendable {
     public func rds(_ region: String) throws -> RDSClient { RDSClient(config: try clientConfig(.rds, region: region)) }
     public func elastiCache(_ region: String) throws -> ElastiCacheClient { ElastiCacheClient(config: try clientConfig(.elastiCache, region: region)) }
     public func kms(_ region: String) throws -> KMSClient { KMSClient(config: try clientConfig(.kms, region: region)) }
+    public func ec2(_ region: String) throws -> EC2Client { EC2Client(config: try clientConfig(.ec2, region: region)) }
     public func secretsManager(_ region: String) throws -> SecretsManagerClient {
         SecretsManagerClient(config: try clientConfig(.secretsManager, region: region))
     }

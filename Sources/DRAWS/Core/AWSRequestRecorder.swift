@@ -63,6 +63,7 @@ public final class AWSRequestRecorder: Sendable {
         let wire: String
         switch service.wireProtocol {
         case .query: wire = "query"
+        case .ec2: wire = "ec2"
         case .restXML: wire = "rest-xml"
         case .json(let version, _): wire = "json-\(version)"
         }

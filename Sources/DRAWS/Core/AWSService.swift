@@ -7,6 +7,9 @@ public enum AWSProtocol: Sendable, Equatable {
     case restXML
     /// JSON: POST of a JSON document, operation in `X-Amz-Target` (Secrets Manager, KMS).
     case json(version: String, targetPrefix: String)
+    /// EC2: encoded as AWS Query (lists as `Name.N`, no `.member`), answered without the
+    /// `<OperationResult>` wrapper, errors in `<Response><Errors><Error>`.
+    case ec2
 }
 
 /// What the client needs to know about a service to address, sign and encode its calls.
@@ -47,5 +50,8 @@ public struct AWSService: Sendable, Equatable {
     public static let kms = AWSService(serviceID: "KMS", endpointPrefix: "kms", signingName: "kms",
                                        wireProtocol: .json(version: "1.1", targetPrefix: "TrentService"), apiVersion: "2014-11-01")
 
-    public static let all: [AWSService] = [.rds, .elastiCache, .route53, .secretsManager, .sts, .kms]
+    public static let ec2 = AWSService(serviceID: "EC2", endpointPrefix: "ec2", signingName: "ec2",
+                                       wireProtocol: .ec2, apiVersion: "2016-11-15")
+
+    public static let all: [AWSService] = [.rds, .elastiCache, .route53, .secretsManager, .sts, .kms, .ec2]
 }

@@ -5,7 +5,7 @@ extension AWSProtocol {
     /// Builds the unsigned HTTP request for one call. The one place requests are encoded.
     func encode(_ request: AWSRequest, service: AWSService, endpoint: URL) throws -> HTTPRequest {
         switch (self, request.input) {
-        case (.query, .query(let params)):
+        case (.query, .query(let params)), (.ec2, .query(let params)):
             let pairs = [("Action", request.operation), ("Version", service.apiVersion)] + params
             return HTTPRequest(method: "POST", url: Self.url(endpoint, path: "/", query: []),
                                headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
@@ -36,6 +36,9 @@ extension AWSProtocol {
         case .restXML:
             let root = response.body.isEmpty ? nil : try XElement.parse(response.body)
             return AWSResponse(http: response, payload: .xml(root), requestId: response.headers["x-amzn-requestid"])
+        case .ec2:
+            let root = try XElement.parse(response.body)
+            return AWSResponse(http: response, payload: .xml(root), requestId: root.string("requestId"))
         case .json:
             return AWSResponse(http: response, payload: .json(response.body), requestId: response.headers["x-amzn-requestid"])
         }
@@ -45,7 +48,7 @@ extension AWSProtocol {
     func decodeError(_ response: HTTPResponse) -> ErrorEnvelope {
         let envelope: ErrorEnvelope?
         switch self {
-        case .query: envelope = QueryErrorEnvelope.decode(response)
+        case .query, .ec2: envelope = QueryErrorEnvelope.decode(response)
         case .restXML: envelope = RestXMLErrorEnvelope.decode(response)
         case .json: envelope = JSONErrorEnvelope.decode(response)
         }

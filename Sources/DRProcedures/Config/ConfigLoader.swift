@@ -87,7 +87,8 @@ struct TargetParser {
     let base: String
 
     static let providers = ["rds", "postgres", "pgbackrest"]
-    static let rdsKeys = ["provider", "region", "instance", "cluster", "dr_region", "dr_kms_key_id", "database", "cache", "dns", "retention", "tags", "verify", "drill"]
+    static let rdsKeys = ["provider", "region", "instance", "cluster", "dr_region", "dr_kms_key_id", "database", "cache", "dns", "retention", "tags", "verify", "drill",
+                          "dr_restore"]
     static let postgresKeys = ["provider", "conninfo", "repository", "dr_repository", "retention", "restore_root", "service_file", "service", "bindir", "verify", "drill",
                                "compression", "encryption", "rpo", "jobs"]
     static let pgbackrestKeys = ["provider", "stanza", "config", "conninfo", "repo", "dr_repo", "restore_root", "retention",
@@ -117,6 +118,8 @@ struct TargetParser {
         var database: DatabaseAccess?, cacheGroup: String?, weekly: Int?, drKeep: Int?, dns: DNSSettings?
         var tags: [String: String] = [:]
         var verify: VerifyPolicy?, drill: DrillPolicy?
+        var drRestore: DRRestoreSettings?, drRestoreNode: ConfigNode?
+        var automatedDays = RDSTargetSettings.defaultAutomatedRetentionDays, cacheDays = RDSTargetSettings.defaultCacheSnapshotRetentionDays
         for (key, value) in try node.mapping(allowed: Self.rdsKeys, required: ["region"]) {
             switch key {
             case "region": region = try value.string()
@@ -126,8 +129,8 @@ struct TargetParser {
             case "dr_kms_key_id": kms = try value.string()
             case "database": database = try parseDatabase(value)
             case "cache":
-                for (k, v) in try value.mapping(allowed: ["replication_group"], required: ["replication_group"]) where k == "replication_group" {
-                    cacheGroup = try v.string()
+                for (k, v) in try value.mapping(allowed: ["replication_group", "snapshot_retention"], required: ["replication_group"]) {
+                    if k == "replication_group" { cacheGroup = try v.string() } else { cacheDays = try v.int(minimum: 1) }
                 }
             case "dns":
                 var zone: String?, record: String?, ttl: Int?
@@ -140,9 +143,16 @@ struct TargetParser {
                 }
                 dns = DNSSettings(zone: zone!, record: record!, ttl: ttl)
             case "retention":
-                for (k, v) in try value.mapping(allowed: ["weekly", "dr_region"]) {
-                    if k == "weekly" { weekly = try v.int(minimum: 1) } else { drKeep = try v.int(minimum: 1) }
+                for (k, v) in try value.mapping(allowed: ["weekly", "dr_region", "automated"]) {
+                    switch k {
+                    case "weekly": weekly = try v.int(minimum: 1)
+                    case "dr_region": drKeep = try v.int(minimum: 1)
+                    default: automatedDays = try v.int(minimum: 1, atMost: 35)
+                    }
                 }
+            case "dr_restore":
+                drRestore = try parseDRRestore(value)
+                drRestoreNode = value
             case "tags":
                 for (k, v) in try value.namedEntries() { tags[k] = try v.string() }
             case "verify": verify = try parseVerify(value)
@@ -160,9 +170,42 @@ struct TargetParser {
         if drKeep != nil && drRegion == nil {
             throw node.error("target \(name) sets retention.dr_region but no `dr_region:` to keep copies in.")
         }
+        if let drRestoreNode, drRegion == nil {
+            throw drRestoreNode.error("target \(name) sets `dr_restore:` but no `dr_region:` for restores to use it in.")
+        }
         return Target(name: name, provider: .rds(RDSTargetSettings(
             region: region!, resource: resource, drRegion: drRegion, drKMSKeyID: kms, database: database,
-            cacheReplicationGroup: cacheGroup, dns: dns, retentionWeekly: weekly, retentionDRRegion: drKeep, tags: tags)), verify: verify, drill: drill)
+            cacheReplicationGroup: cacheGroup, dns: dns, retentionWeekly: weekly, retentionDRRegion: drKeep, tags: tags,
+            drRestore: drRestore, retentionAutomatedDays: automatedDays, cacheSnapshotRetentionDays: cacheDays)), verify: verify, drill: drill)
+    }
+
+    /// `dr_restore: { subnet_group, security_groups, parameter_group, instance_class, cache_subnet_group }`,
+    /// security groups as a list or comma-separated.
+    private func parseDRRestore(_ value: ConfigNode) throws -> DRRestoreSettings {
+        var settings = DRRestoreSettings()
+        for (key, v) in try value.mapping(allowed: ["subnet_group", "security_groups", "parameter_group", "instance_class", "cache_subnet_group"]) {
+            switch key {
+            case "subnet_group": settings.subnetGroup = try v.string()
+            case "parameter_group": settings.parameterGroup = try v.string()
+            case "instance_class":
+                let text = try v.string()
+                guard text.hasPrefix("db."), !text.contains(" ") else {
+                    throw v.error("dr_restore.instance_class is \"\(text)\"; name an RDS instance class such as db.r6g.large.")
+                }
+                settings.instanceClass = text
+            case "cache_subnet_group": settings.cacheSubnetGroup = try v.string()
+            default:
+                let groups: [String]
+                if case .sequence(let items) = v.node {
+                    groups = try items.enumerated().map { i, item in try ConfigNode(node: item, file: v.file, path: "\(v.path)[\(i)]").string() }
+                } else {
+                    groups = try v.string().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                }
+                guard !groups.isEmpty else { throw v.error("dr_restore.security_groups names no group; list VPC security group ids (sg-...).") }
+                settings.securityGroups = groups
+            }
+        }
+        return settings
     }
 
     private func parseDatabase(_ value: ConfigNode) throws -> DatabaseAccess {

@@ -46,6 +46,12 @@ public struct Target: Sendable, Equatable {
         }
     }
 
+    /// The Secrets Manager secret holding the database's credentials (rds `database: { secret: }`).
+    public var databaseSecret: String? {
+        if case .rds(let s) = provider, case .secret(let id)? = s.database { return id }
+        return nil
+    }
+
     /// The cache snapshotted with the database, when the target has one (rds `cache:`).
     public var cacheReplicationGroup: String? {
         if case .rds(let s) = provider { return s.cacheReplicationGroup }
@@ -95,10 +101,26 @@ public struct RDSTargetSettings: Sendable, Equatable {
     public var retentionWeekly: Int?
     public var retentionDRRegion: Int?
     public var tags: [String: String]
+    /// `dr_restore:` — what every restore in the DR region uses there (the source's subnet
+    /// group, security groups and parameter group are regional, so they cannot be carried over).
+    public var drRestore: DRRestoreSettings?
+    /// The automated-backup retention the target's policy asks for, in days (`retention.automated`).
+    public var retentionAutomatedDays: Int
+    /// The cache snapshots' retention the policy asks for, in days (`cache.snapshot_retention`).
+    public var cacheSnapshotRetentionDays: Int
+
+    /// The platform's policies: 7 days of automated backups, daily cache snapshots kept 7 days.
+    public static let defaultAutomatedRetentionDays = 7
+    public static let defaultCacheSnapshotRetentionDays = 7
 
     public init(region: String, resource: Resource, drRegion: String? = nil, drKMSKeyID: String? = nil,
                 database: DatabaseAccess? = nil, cacheReplicationGroup: String? = nil, dns: DNSSettings? = nil,
-                retentionWeekly: Int? = nil, retentionDRRegion: Int? = nil, tags: [String: String] = [:]) {
+                retentionWeekly: Int? = nil, retentionDRRegion: Int? = nil, tags: [String: String] = [:],
+                drRestore: DRRestoreSettings? = nil, retentionAutomatedDays: Int = defaultAutomatedRetentionDays,
+                cacheSnapshotRetentionDays: Int = defaultCacheSnapshotRetentionDays) {
+        self.drRestore = drRestore
+        self.retentionAutomatedDays = retentionAutomatedDays
+        self.cacheSnapshotRetentionDays = cacheSnapshotRetentionDays
         self.region = region
         self.resource = resource
         self.drRegion = drRegion
@@ -109,6 +131,36 @@ public struct RDSTargetSettings: Sendable, Equatable {
         self.retentionWeekly = retentionWeekly
         self.retentionDRRegion = retentionDRRegion
         self.tags = tags
+    }
+}
+
+/// `dr_restore: { subnet_group, security_groups, parameter_group, instance_class, cache_subnet_group }`:
+/// the DR region's own network and settings for every restore there (all optional).
+public struct DRRestoreSettings: Sendable, Equatable {
+    public var subnetGroup: String?
+    public var securityGroups: [String]?
+    public var parameterGroup: String?
+    public var instanceClass: String?
+    /// The ElastiCache subnet group a cache restored in the DR region joins.
+    public var cacheSubnetGroup: String?
+
+    public init(subnetGroup: String? = nil, securityGroups: [String]? = nil, parameterGroup: String? = nil,
+                instanceClass: String? = nil, cacheSubnetGroup: String? = nil) {
+        self.subnetGroup = subnetGroup
+        self.securityGroups = securityGroups
+        self.parameterGroup = parameterGroup
+        self.instanceClass = instanceClass
+        self.cacheSubnetGroup = cacheSubnetGroup
+    }
+
+    /// `overrides` with every setting it leaves open taken from this block.
+    public func filling(_ overrides: RDSRestoreOverrides) -> RDSRestoreOverrides {
+        var o = overrides
+        o.subnetGroup = o.subnetGroup ?? subnetGroup
+        o.securityGroups = o.securityGroups ?? securityGroups
+        o.parameterGroup = o.parameterGroup ?? parameterGroup
+        o.instanceClass = o.instanceClass ?? instanceClass
+        return o
     }
 }
 
@@ -254,6 +306,13 @@ extension Target {
             out["dns.ttl"] = r.dns?.ttl.map(String.init)
             out["retention.weekly"] = r.retentionWeekly.map(String.init)
             out["retention.dr_region"] = r.retentionDRRegion.map(String.init)
+            out["retention.automated"] = String(r.retentionAutomatedDays)
+            if r.cacheReplicationGroup != nil { out["cache.snapshot_retention"] = String(r.cacheSnapshotRetentionDays) }
+            out["dr_restore.subnet_group"] = r.drRestore?.subnetGroup
+            out["dr_restore.security_groups"] = r.drRestore?.securityGroups?.joined(separator: ",")
+            out["dr_restore.parameter_group"] = r.drRestore?.parameterGroup
+            out["dr_restore.instance_class"] = r.drRestore?.instanceClass
+            out["dr_restore.cache_subnet_group"] = r.drRestore?.cacheSubnetGroup
             for (k, v) in r.tags { out["tags.\(k)"] = v }
         case .postgres(let p):
             out["conninfo"] = Redact.conninfo(p.conninfo)

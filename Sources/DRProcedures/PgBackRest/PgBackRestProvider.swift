@@ -54,6 +54,7 @@ public struct PgBackRestProvider: RecoveryProvider {
                 return ProcedurePlan(d.plan, snapshot: d.set.label)
             case .failover(let r): return ProcedurePlan(try serviceFailover(r).decide().plan)
             case .teardown(let r): return ProcedurePlan(try teardownProcedure.decide(name: r.name, upcoming: r.upcoming).plan)
+            case .secretRepoint, .cacheRestore, .secretCopyTeardown, .cacheTeardown: throw noStack()
             }
         }
     }

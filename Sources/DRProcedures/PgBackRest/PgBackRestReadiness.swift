@@ -155,3 +155,13 @@ extension PgBackRestProvider {
         }
     }
 }
+
+extension PgBackRestProvider {
+    /// `dr check` for a pgbackrest target: the checks above (the command adds the drill's age
+    /// from the drill history, so it is left out here). Both scopes read the same facts: the
+    /// stanza's repositories are what a restore anywhere would use.
+    public func check(_ request: ReadinessRequest) async throws -> ReadinessReport {
+        let checks = try await readinessChecks(lastDrillAge: nil).filter { $0.name != "drill_age" }
+        return ReadinessReport(target: target.name, provider: "pgbackrest", checkedAt: context.clock.now(), checks: checks)
+    }
+}

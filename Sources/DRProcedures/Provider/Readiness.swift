@@ -49,3 +49,38 @@ public struct ReadinessReport: Sendable, Codable, Equatable {
     /// True when no check failed (warnings do not fail a target).
     public var passed: Bool { !checks.contains { $0.status == .failed } }
 }
+
+/// What to check.
+public struct ReadinessRequest: Sendable, Equatable {
+    public enum Scope: String, Sendable, Equatable {
+        /// Everything `dr check` shows: backups, copies, policies, what a failover needs.
+        case all
+        /// Only what a restore in the DR location needs, read from the DR location alone (the
+        /// primary region may be gone): the copy, its key, the network and settings it will
+        /// use, the secret there. What the region-failover runbook checks first.
+        case drRestore = "dr-restore"
+    }
+    public var scope: Scope
+    public init(scope: Scope = .all) { self.scope = scope }
+}
+
+extension ReadinessReport {
+    /// The checks that failed.
+    public var failures: [ReadinessCheck] { checks.filter { $0.status == .failed } }
+    public var warnings: [ReadinessCheck] { checks.filter { $0.status == .warning } }
+}
+
+/// Runs independent checks at once and keeps their order: each check is a function returning
+/// its lines, so a backend's list is easy to extend (another service, another provider's checks).
+public enum ReadinessChecks {
+    public typealias Check = @Sendable () async throws -> [ReadinessCheck]
+
+    public static func gather(_ checks: [Check]) async throws -> [ReadinessCheck] {
+        try await withThrowingTaskGroup(of: (Int, [ReadinessCheck]).self) { group in
+            for (index, check) in checks.enumerated() { group.addTask { (index, try await check()) } }
+            var results = [[ReadinessCheck]](repeating: [], count: checks.count)
+            for try await (index, lines) in group { results[index] = lines }
+            return results.flatMap { $0 }
+        }
+    }
+}

@@ -40,6 +40,21 @@ public protocol RecoveryProvider: Sendable {
     /// How to connect to the target's own database, with its password when it has one (a
     /// Secrets Manager secret's, a conninfo's): for verification only. Never print it.
     func sourceConninfo() async throws -> String
+    /// Could we fail over right now? Every readiness check of the target, run at once. Read-only.
+    func check(_ request: ReadinessRequest) async throws -> ReadinessReport
+    /// Repoints the application's database secret at a restored endpoint (RDS: Secrets Manager)
+    /// and proves it by logging in with the credentials read back.
+    func repointSecret(_ request: SecretRepointRequest) async throws -> SecretRepointResult
+    /// A new cache with the shape of the target's (RDS: an ElastiCache replication group).
+    func restoreCache(_ request: CacheRestoreRequest) async throws -> CacheRestoreResult
+    /// Removes a secret copy (`secret`) or a restored cache (`cache`) that dr made for this target.
+    func teardownSecretCopy(_ request: StackTeardownRequest) async throws -> TeardownResult
+    func teardownCache(_ request: StackTeardownRequest) async throws -> TeardownResult
+}
+
+extension RecoveryProvider {
+    /// Every readiness check.
+    public func check() async throws -> ReadinessReport { try await check(ReadinessRequest()) }
 }
 
 /// What a procedure would do, from the decision its run would execute.
@@ -62,4 +77,8 @@ public enum ProcedureRequest: Sendable, Equatable {
     case restore(RestoreRequest)
     case failover(FailoverRequest)
     case teardown(TeardownRequest)
+    case secretRepoint(SecretRepointRequest)
+    case cacheRestore(CacheRestoreRequest)
+    case secretCopyTeardown(StackTeardownRequest)
+    case cacheTeardown(StackTeardownRequest)
 }

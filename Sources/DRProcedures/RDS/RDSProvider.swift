@@ -76,6 +76,12 @@ public struct RDSProvider: RecoveryProvider {
                 return ProcedurePlan(d.plan(self), snapshot: d.snapshot)
             case .failover(let r): return ProcedurePlan(try await dns.decide(try dnsRequest(r)).plan)
             case .teardown(let r): return ProcedurePlan(try await teardownProcedure.decide(try teardownTarget(r)).plan(wait: wait))
+            case .secretRepoint(let r): return ProcedurePlan(try await SecretRepoint(provider: self).decide(r).plan)
+            case .cacheRestore(let r):
+                let d = try await CacheRestore(provider: self).decide(r)
+                return ProcedurePlan(d.plan, snapshot: d.snapshot)
+            case .secretCopyTeardown(let r): return ProcedurePlan(try await StackTeardown(provider: self).decide(r, kind: .secretCopy).plan)
+            case .cacheTeardown(let r): return ProcedurePlan(try await StackTeardown(provider: self).decide(r, kind: .cache).plan)
             }
         }
     }

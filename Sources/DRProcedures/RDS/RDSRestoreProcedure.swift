@@ -7,7 +7,8 @@ import Foundation
 /// Checks the name, the region, the snapshot and the restorable window before any mutating
 /// call; carries over the source's instance class, subnet group, security groups, parameter
 /// group, port, Multi-AZ and tags unless overridden (in another region only the class, port,
-/// Multi-AZ and tags: subnet groups, security groups and parameter groups are regional);
+/// Multi-AZ and tags: subnet groups, security groups and parameter groups are regional; in the
+/// DR region those come from the target's `dr_restore:`);
 /// tags the new instance `dr:managed=true`, `dr:restored-from`, `dr:restore-point`; waits;
 /// returns the endpoint. An Aurora cluster restore then gives the cluster its writer instance
 /// (`AuroraWriter`), waits for it too, and returns the cluster's writer endpoint.
@@ -90,6 +91,9 @@ struct RDSRestoreProcedure {
             throw DRError(.invalidParameter, "\(param: .kmsKeyID) applies to Aurora cluster restores only: an RDS instance restore keeps the key of the snapshot or instance it comes from (RestoreDBInstance… has no KmsKeyId). To change the key, copy the snapshot with another key (`dr copy`) and restore the copy. Nothing was changed.")
         }
         let region = try restoreRegion(request)
+        // Every restore in the DR region uses the DR region's own network and settings (`dr_restore:`).
+        var request = request
+        if region != settings.region, region == settings.drRegion, let drRestore = settings.drRestore { request.rds = drRestore.filling(request.rds) }
         let rds = try provider.session.rds(region)
         if request.name == provider.resource && region == settings.region {
             throw DRError(.nameTaken, "The name \(request.name) (\(param: .name)) is already taken by the source \(provider.resourceNoun): a restore never writes over the source itself, it always makes a new \(provider.resourceNoun). Choose another name. Nothing was changed.")

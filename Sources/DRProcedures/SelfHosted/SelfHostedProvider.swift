@@ -56,6 +56,7 @@ public struct SelfHostedProvider: RecoveryProvider {
                 return ProcedurePlan(d.plan, snapshot: d.choice.span.backup.id)
             case .failover(let r): return ProcedurePlan(try serviceFailover(r).decide().plan)
             case .teardown(let r): return ProcedurePlan(try teardownProcedure.decide(name: r.name, upcoming: r.upcoming).plan)
+            case .secretRepoint, .cacheRestore, .secretCopyTeardown, .cacheTeardown: throw noStack()
             }
         }
     }

@@ -38,9 +38,15 @@ public struct ReplicationGroup: Sendable, Equatable {
     public var snapshotRetentionLimit: Int?
     public var multiAZ: String?
     public var automaticFailover: String?
+    public var engine: String?
+    public var kmsKeyId: String?
+    /// Shards: 1 unless cluster mode is on.
+    public var nodeGroupCount: Int
+    public var clusterEnabled: Bool?
 
     static func parse(_ e: XElement) -> ReplicationGroup {
-        let group = e.list("NodeGroups", "NodeGroup").first
+        let groups = e.list("NodeGroups", "NodeGroup")
+        let group = groups.first
         return ReplicationGroup(id: e.string("ReplicationGroupId") ?? "", arn: e.string("ARN"), status: e.string("Status"),
                                 description: e.string("Description"), primaryEndpointAddress: group?.string("PrimaryEndpoint", "Address"),
                                 primaryEndpointPort: group?.int("PrimaryEndpoint", "Port"),
@@ -49,7 +55,8 @@ public struct ReplicationGroup: Sendable, Equatable {
                                 memberClusters: e.list("MemberClusters", "ClusterId").map(\.text), nodeType: e.string("CacheNodeType"),
                                 atRestEncryption: e.bool("AtRestEncryptionEnabled"), transitEncryption: e.bool("TransitEncryptionEnabled"),
                                 snapshotRetentionLimit: e.int("SnapshotRetentionLimit"), multiAZ: e.string("MultiAZ"),
-                                automaticFailover: e.string("AutomaticFailover"))
+                                automaticFailover: e.string("AutomaticFailover"), engine: e.string("Engine"), kmsKeyId: e.string("KmsKeyId"),
+                                nodeGroupCount: max(1, groups.count), clusterEnabled: e.bool("ClusterEnabled"))
     }
 }
 
@@ -170,6 +177,42 @@ public struct ElastiCacheClient: Sendable {
         p.addTags(input.tags)
         let r = try await client.send(p.request("CreateReplicationGroup", extra: input.extra)).xml()
         return ReplicationGroup.parse(r.child("ReplicationGroup") ?? XElement(name: "ReplicationGroup"))
+    }
+
+    public func deleteReplicationGroup(_ id: String) async throws -> ReplicationGroup {
+        var p = QueryParams()
+        p.add("ReplicationGroupId", id)
+        let r = try await client.send(p.request("DeleteReplicationGroup")).xml()
+        return ReplicationGroup.parse(r.child("ReplicationGroup") ?? XElement(name: "ReplicationGroup"))
+    }
+
+    /// Whether the region has a cache subnet group of that name.
+    public func cacheSubnetGroupExists(_ name: String) async throws -> Bool {
+        var p = QueryParams()
+        p.add("CacheSubnetGroupName", name)
+        do {
+            return try await !client.send(p.request("DescribeCacheSubnetGroups")).xml().list("CacheSubnetGroups", "CacheSubnetGroup").isEmpty
+        } catch let e as AWSError where e.isNotFound { return false }
+    }
+
+    /// One replication group, or nil when the region has none of that id.
+    public func replicationGroup(_ id: String) async throws -> ReplicationGroup? {
+        do { return try await describeReplicationGroups(id: id).items.first } catch let e as AWSError where e.isNotFound { return nil }
+    }
+
+    /// ElastiCache keeps tags apart from the descriptions.
+    public func listTags(arn: String) async throws -> [AWSTag] {
+        var p = QueryParams()
+        p.add("ResourceName", arn)
+        return try await client.send(p.request("ListTagsForResource")).xml().list("TagList", "Tag")
+            .compactMap { t in t.string("Key").map { AWSTag($0, t.string("Value") ?? "") } }
+    }
+
+    public func addTags(arn: String, _ tags: [AWSTag]) async throws {
+        var p = QueryParams()
+        p.add("ResourceName", arn)
+        p.addTags(tags)
+        _ = try await client.send(p.request("AddTagsToResource"))
     }
 
     public func waitForSnapshotAvailable(_ name: String, timeout: Double = 7200, progress: (@Sendable (WaitProgress) -> Void)? = nil) async throws {

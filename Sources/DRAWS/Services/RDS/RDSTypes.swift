@@ -86,6 +86,7 @@ public struct DBCluster: Sendable, Equatable {
     /// The member that is the cluster's writer (`IsClusterWriter`), if any.
     public var writerInstanceIdentifier: String?
     public var tags: [AWSTag]
+    public var backupRetentionPeriod: Int?
 
     static func parse(_ e: XElement) -> DBCluster {
         DBCluster(identifier: e.string("DBClusterIdentifier") ?? "", arn: e.string("DBClusterArn"),
@@ -99,7 +100,7 @@ public struct DBCluster: Sendable, Equatable {
                   memberInstanceIdentifiers: e.list("DBClusterMembers", "DBClusterMember").compactMap { $0.string("DBInstanceIdentifier") },
                   writerInstanceIdentifier: e.list("DBClusterMembers", "DBClusterMember")
                       .first { $0.bool("IsClusterWriter") == true }?.string("DBInstanceIdentifier"),
-                  tags: e.list("TagList", "Tag").map(AWSTag.parse))
+                  tags: e.list("TagList", "Tag").map(AWSTag.parse), backupRetentionPeriod: e.int("BackupRetentionPeriod"))
     }
 }
 
