@@ -39,7 +39,7 @@ let package = Package(
         // Runbooks: the pure engine (model, expressions, validation, state machine, journal) knows
         // no backend; DRRunbook binds the standard procedures to the providers; drills sit on top.
         .target(name: "DRRunbookEngine", dependencies: ["DRCore", "Yams"]),
-        .target(name: "DRRunbook", dependencies: ["DRRunbookEngine", "DRProcedures", "DRVerify", "DRPostgres", "DRCore",
+        .target(name: "DRRunbook", dependencies: ["DRRunbookEngine", "DRProcedures", "DRAWS", "DRVerify", "DRPostgres", "DRCore",
                                                   .product(name: "Logging", package: "swift-log")]),
         .target(name: "DRDrill", dependencies: ["DRRunbook", "DRRunbookEngine", "DRProcedures", "DRVerify", "DRCore",
                                                 .product(name: "Logging", package: "swift-log")]),

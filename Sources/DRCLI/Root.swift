@@ -32,6 +32,7 @@ public struct DRCommand: AsyncParsableCommand {
             TeardownCommand.self,
             StatusCommand.self,
             DrillCommand.self,
+            AppCommand.self,
         ]
     )
 

@@ -5,7 +5,7 @@ public enum AWSProtocol: Sendable, Equatable {
     case query
     /// REST-XML: the operation is in the method and path, XML bodies (Route 53).
     case restXML
-    /// JSON: POST of a JSON document, operation in `X-Amz-Target` (Secrets Manager, KMS).
+    /// JSON: POST of a JSON document, operation in `X-Amz-Target` (Secrets Manager, KMS, ECS, ECR).
     case json(version: String, targetPrefix: String)
 }
 
@@ -47,5 +47,10 @@ public struct AWSService: Sendable, Equatable {
     public static let kms = AWSService(serviceID: "KMS", endpointPrefix: "kms", signingName: "kms",
                                        wireProtocol: .json(version: "1.1", targetPrefix: "TrentService"), apiVersion: "2014-11-01")
 
-    public static let all: [AWSService] = [.rds, .elastiCache, .route53, .secretsManager, .sts, .kms]
+    public static let ecs = AWSService(serviceID: "ECS", endpointPrefix: "ecs", signingName: "ecs",
+                                       wireProtocol: .json(version: "1.1", targetPrefix: "AmazonEC2ContainerServiceV20141113"), apiVersion: "2014-11-13")
+    public static let ecr = AWSService(serviceID: "ECR", endpointPrefix: "api.ecr", signingName: "ecr",
+                                       wireProtocol: .json(version: "1.1", targetPrefix: "AmazonEC2ContainerRegistry_V20150921"), apiVersion: "2015-09-21")
+
+    public static let all: [AWSService] = [.rds, .elastiCache, .route53, .secretsManager, .sts, .kms, .ecs, .ecr]
 }

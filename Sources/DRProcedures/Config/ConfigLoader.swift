@@ -66,7 +66,7 @@ struct TargetParser {
     let base: String
 
     static let providers = ["rds", "postgres"]
-    static let rdsKeys = ["provider", "region", "instance", "cluster", "dr_region", "dr_kms_key_id", "database", "cache", "dns", "retention", "tags", "verify", "drill"]
+    static let rdsKeys = ["provider", "region", "instance", "cluster", "dr_region", "dr_kms_key_id", "database", "cache", "dns", "retention", "tags", "verify", "drill", "app"]
     static let postgresKeys = ["provider", "conninfo", "repository", "dr_repository", "retention", "restore_root", "service_file", "service", "bindir", "verify", "drill",
                                "compression", "encryption", "rpo", "jobs"]
 
@@ -93,6 +93,7 @@ struct TargetParser {
         var database: DatabaseAccess?, cacheGroup: String?, weekly: Int?, drKeep: Int?, dns: DNSSettings?
         var tags: [String: String] = [:]
         var verify: VerifyPolicy?, drill: DrillPolicy?
+        var app: AppSettings?, drAppNode: ConfigNode?
         for (key, value) in try node.mapping(allowed: Self.rdsKeys, required: ["region"]) {
             switch key {
             case "region": region = try value.string()
@@ -123,8 +124,12 @@ struct TargetParser {
                 for (k, v) in try value.namedEntries() { tags[k] = try v.string() }
             case "verify": verify = try parseVerify(value)
             case "drill": drill = try parseDrill(value)
+            case "app": (app, drAppNode) = try parseApp(value)
             default: break
             }
+        }
+        if let drAppNode, drRegion == nil {
+            throw drAppNode.error("target \(name) describes its DR-region service (`app.dr_cluster`, `app.dr_service`, `app.desired`) but has no `dr_region:` for it to be in.")
         }
         let resource: RDSTargetSettings.Resource
         switch (instance, cluster) {
@@ -138,7 +143,31 @@ struct TargetParser {
         }
         return Target(name: name, provider: .rds(RDSTargetSettings(
             region: region!, resource: resource, drRegion: drRegion, drKMSKeyID: kms, database: database,
-            cacheReplicationGroup: cacheGroup, dns: dns, retentionWeekly: weekly, retentionDRRegion: drKeep, tags: tags)), verify: verify, drill: drill)
+            cacheReplicationGroup: cacheGroup, dns: dns, retentionWeekly: weekly, retentionDRRegion: drKeep, tags: tags, app: app)),
+            verify: verify, drill: drill)
+    }
+
+    /// `app: { cluster, service, dr_cluster, dr_service, desired }`: ECS names (a cluster name
+    /// or ARN; a service name), and the DR service's desired count at rest (default 0). Also
+    /// returns the node of the first key about the DR-region service, which needs a `dr_region`.
+    private func parseApp(_ value: ConfigNode) throws -> (AppSettings, ConfigNode?) {
+        var names: [String: String] = [:], desired = 0, drNode: ConfigNode?
+        for (key, v) in try value.mapping(allowed: ["cluster", "service", "dr_cluster", "dr_service", "desired"], required: ["cluster", "service"]) {
+            if key == "desired" {
+                desired = try v.int(minimum: 0, atMost: 100_000)
+                if drNode == nil { drNode = v }
+                continue
+            }
+            let text = try v.string()
+            let isCluster = key.hasSuffix("cluster")
+            guard AppSettings.isName(text, cluster: isCluster) else {
+                throw v.error("\(v.path) is \"\(text)\"; an ECS \(isCluster ? "cluster" : "service") is named with up to 255 letters, digits, hyphens and underscores\(isCluster ? " (or given by its ARN)" : "").")
+            }
+            names[key] = text
+            if key.hasPrefix("dr_"), drNode == nil { drNode = v }
+        }
+        return (AppSettings(cluster: names["cluster"]!, service: names["service"]!, drCluster: names["dr_cluster"],
+                            drService: names["dr_service"], desired: desired), drNode)
     }
 
     private func parseDatabase(_ value: ConfigNode) throws -> DatabaseAccess {

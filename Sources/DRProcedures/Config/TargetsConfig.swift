@@ -92,10 +92,12 @@ public struct RDSTargetSettings: Sendable, Equatable {
     public var retentionWeekly: Int?
     public var retentionDRRegion: Int?
     public var tags: [String: String]
+    /// The application tier in front of the database (`app:`): an ECS service per region.
+    public var app: AppSettings?
 
     public init(region: String, resource: Resource, drRegion: String? = nil, drKMSKeyID: String? = nil,
                 database: DatabaseAccess? = nil, cacheReplicationGroup: String? = nil, dns: DNSSettings? = nil,
-                retentionWeekly: Int? = nil, retentionDRRegion: Int? = nil, tags: [String: String] = [:]) {
+                retentionWeekly: Int? = nil, retentionDRRegion: Int? = nil, tags: [String: String] = [:], app: AppSettings? = nil) {
         self.region = region
         self.resource = resource
         self.drRegion = drRegion
@@ -106,6 +108,38 @@ public struct RDSTargetSettings: Sendable, Equatable {
         self.retentionWeekly = retentionWeekly
         self.retentionDRRegion = retentionDRRegion
         self.tags = tags
+        self.app = app
+    }
+}
+
+/// `app:` — the application's ECS service: `cluster`/`service` in the target's region, and
+/// `dr_cluster`/`dr_service` in its `dr_region` (default: the same names), kept at `desired`
+/// tasks there until a failover scales it up (the pilot-light pattern: 0; a warm standby: more).
+public struct AppSettings: Sendable, Equatable {
+    public var cluster: String
+    public var service: String
+    public var drCluster: String
+    public var drService: String
+    /// The DR-region service's desired count at rest (default 0).
+    public var desired: Int
+
+    public init(cluster: String, service: String, drCluster: String? = nil, drService: String? = nil, desired: Int = 0) {
+        self.cluster = cluster
+        self.service = service
+        self.drCluster = drCluster ?? cluster
+        self.drService = drService ?? service
+        self.desired = desired
+    }
+
+    /// ECS's naming rule (up to 255 letters, digits, hyphens and underscores); a cluster may also
+    /// be given by its ARN (`arn:aws:ecs:REGION:ACCOUNT:cluster/NAME`).
+    public static func isName(_ text: String, cluster: Bool) -> Bool {
+        var name = Substring(text)
+        if cluster, text.hasPrefix("arn:"), text.split(separator: ":").count == 6, let slash = text.firstIndex(of: "/"),
+           text[..<slash].hasSuffix(":cluster") {
+            name = text[text.index(after: slash)...]
+        }
+        return !name.isEmpty && name.count <= 255 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
     }
 }
 
@@ -244,6 +278,13 @@ extension Target {
             out["retention.weekly"] = r.retentionWeekly.map(String.init)
             out["retention.dr_region"] = r.retentionDRRegion.map(String.init)
             for (k, v) in r.tags { out["tags.\(k)"] = v }
+            if let app = r.app {
+                out["app.cluster"] = app.cluster
+                out["app.service"] = app.service
+                out["app.dr_cluster"] = app.drCluster
+                out["app.dr_service"] = app.drService
+                out["app.desired"] = String(app.desired)
+            }
         case .postgres(let p):
             out["conninfo"] = Redact.conninfo(p.conninfo)
             out["repository"] = p.repository

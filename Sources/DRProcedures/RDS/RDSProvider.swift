@@ -74,6 +74,8 @@ public struct RDSProvider: RecoveryProvider {
                 return ProcedurePlan(d.plan(self), snapshot: d.snapshot)
             case .failover(let r): return ProcedurePlan(try await dns.decide(try dnsRequest(r)).plan)
             case .teardown(let r): return ProcedurePlan(try await teardownProcedure.decide(try teardownTarget(r)).plan(wait: wait))
+            case .appScale(let r): return ProcedurePlan(try await ECSScaleProcedure(provider: self).decide(r).plan)
+            case .appRollback(let r): return ProcedurePlan(try await ECSRollbackProcedure(provider: self).decide(r).plan)
             }
         }
     }
@@ -132,6 +134,20 @@ public struct RDSProvider: RecoveryProvider {
         try await wait.bounded(clock: session.clock) {
             let procedure = teardownProcedure
             return try await procedure.execute(try await procedure.decide(try teardownTarget(request)))
+        }
+    }
+
+    public func appScale(_ request: AppScaleRequest) async throws -> AppScaleResult {
+        try await wait.bounded(clock: session.clock) {
+            let procedure = try ECSScaleProcedure(provider: self)
+            return try await procedure.execute(try await procedure.decide(request))
+        }
+    }
+
+    public func appRollback(_ request: AppRollbackRequest) async throws -> AppRollbackResult {
+        try await wait.bounded(clock: session.clock) {
+            let procedure = try ECSRollbackProcedure(provider: self)
+            return try await procedure.execute(try await procedure.decide(request))
         }
     }
 
