@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "DRAWSTests", dependencies: ["DRAWS", "DRTestSupport"]),
         .testTarget(name: "DRProceduresTests", dependencies: ["DRProcedures", "DRAWS", "DRCore", "DRTestSupport"]),
         .testTarget(name: "DRRunbookEngineTests", dependencies: ["DRRunbookEngine", "DRRunbook", "DRTestSupport"]),
-        .testTarget(name: "DRRunbookTests", dependencies: ["DRRunbook", "DRRunbookEngine", "DRTestSupport"]),
+        .testTarget(name: "DRRunbookTests", dependencies: ["DRRunbook", "DRRunbookEngine", "DRAWS", "DRTestSupport"]),
         .testTarget(name: "DRDrillTests", dependencies: ["DRDrill", "DRRunbook", "DRRunbookEngine", "DRTestSupport"]),
         .testTarget(name: "DRCLITests", dependencies: ["DRCLI", "DRTestSupport"]),
     ],

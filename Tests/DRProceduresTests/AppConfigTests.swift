@@ -41,12 +41,12 @@ final class AppConfigTests: XCTestCase {
 
     func testMistakesAreRefusedAtTheirLineAndColumn() {
         let cases: [(String, Bool, [String])] = [
-            ("{ cluster: prod }", true, ["/etc/dr/dr.yml:6:", "missing the required key \"service\""]),
-            ("{ cluster: prod, service: api, replicas: 2 }", true, ["/etc/dr/dr.yml:6:36:", "unknown key \"replicas\"", "dr_cluster"]),
-            ("{ cluster: prod, service: \"api web\" }", true, ["/etc/dr/dr.yml:6:", "app.service is \"api web\""]),
+            ("{ cluster: prod }", true, ["/etc/dr/dr.yml:7:10:", "missing the required key \"service\""]),
+            ("{ cluster: prod, service: api, replicas: 2 }", true, ["/etc/dr/dr.yml:7:41:", "unknown key \"replicas\"", "dr_cluster"]),
+            ("{ cluster: prod, service: \"api web\" }", true, ["/etc/dr/dr.yml:7:36:", "app.service is \"api web\""]),
             ("{ cluster: prod, service: api, desired: -1 }", true, ["app.desired must be at least 0"]),
             ("{ cluster: prod, service: api, desired: two }", true, ["app.desired must be a whole number"]),
-            ("{ cluster: prod, service: api, dr_service: api-dr }", false, ["/etc/dr/dr.yml:5:", "no `dr_region:`"]),
+            ("{ cluster: prod, service: api, dr_service: api-dr }", false, ["/etc/dr/dr.yml:6:53:", "no `dr_region:`"]),
             ("{ cluster: prod, service: api, desired: 1 }", false, ["no `dr_region:`"]),
             ("prod", true, ["app must be a mapping"]),
         ]

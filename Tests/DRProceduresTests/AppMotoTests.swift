@@ -33,7 +33,8 @@ final class AppMotoTests: XCTestCase {
         let scaled = try await f.service(in: AppMotoFixture.dr)
         XCTAssertEqual(scaled.desiredCount, 3)
 
-        let again = try await provider.appScale(AppScaleRequest(region: AppMotoFixture.dr, desired: 3))
+        let again = try await provider.appScale(AppScaleRequest(fromDR: true, desired: 3))
+        XCTAssertEqual(again.region, AppMotoFixture.dr, "from_dr means the target's dr_region")
         XCTAssertFalse(again.changed)
         XCTAssertEqual(again.previousDesired, 0, "a re-run still knows the count to scale back to")
         let rerunPlan = try await provider.plan(.appScale(AppScaleRequest(region: AppMotoFixture.dr, desired: 3)))
@@ -133,6 +134,12 @@ final class AppMotoTests: XCTestCase {
         await refused({ _ = try await provider.appScale(AppScaleRequest(region: "eu-west-1", desired: 2)) }, code: .invalidParameter,
                       "eu-west-1", "us-east-1", "us-west-2")
         await refused({ _ = try await provider.appScale(AppScaleRequest(region: AppMotoFixture.dr, desired: -1)) }, code: .invalidParameter, "`desired`")
+        await refused({ _ = try await provider.appScale(AppScaleRequest(desired: 1)) }, code: .invalidParameter, "`region`", "`from_dr`")
+        await refused({ _ = try await provider.appScale(AppScaleRequest(region: AppMotoFixture.primary, fromDR: true, desired: 1)) },
+                      code: .invalidParameter, "disagree", AppMotoFixture.dr)
+        var noDR = f.settings
+        noDR.drRegion = nil
+        await refused({ _ = try await f.provider(noDR).appScale(AppScaleRequest(fromDR: true, desired: 1)) }, code: .invalidConfig, "no `dr_region:`")
         var missing = f.settings
         missing.app = AppSettings(cluster: f.primaryCluster, service: "\(f.id)-nope")
         await refused({ _ = try await f.provider(missing).appScale(AppScaleRequest(region: AppMotoFixture.primary, desired: 1)) }, code: .notFound,

@@ -33,6 +33,10 @@ final class AppWaitingTests: XCTestCase {
                     return #"{"services":[\#(next)],"failures":[]}"#
                 case "ListTaskDefinitions":
                     return #"{"taskDefinitionArns":["arn:aws:ecs:us-east-1:123456789012:task-definition/web:5","arn:aws:ecs:us-east-1:123456789012:task-definition/web:6","arn:aws:ecs:us-east-1:123456789012:task-definition/web:7"]}"#
+                case "DescribeTaskDefinition":
+                    let name = String(decoding: request.body, as: UTF8.self).split(separator: "\"").dropLast().last ?? ""
+                    let parts = name.split(separator: ":")
+                    return #"{"taskDefinition":{"taskDefinitionArn":"arn:aws:ecs:us-east-1:123456789012:task-definition/\#(name)","family":"\#(parts[0])","revision":\#(parts[1]),"status":"ACTIVE","containerDefinitions":[{"name":"api","image":"123456789012.dkr.ecr.us-east-1.amazonaws.com/web:\#(parts[1])"}]}}"#
                 case "UpdateService":
                     updates.append(String(decoding: request.body, as: UTF8.self))
                     return #"{"service":\#(states[0])}"#

@@ -162,12 +162,15 @@ public struct TeardownRequest: Sendable, Equatable {
 }
 
 /// `app.scale`: the desired count of the target's ECS service in `region` (the target's region:
-/// `app.cluster`/`app.service`; its `dr_region`: `app.dr_cluster`/`app.dr_service`).
+/// `app.cluster`/`app.service`; its `dr_region`: `app.dr_cluster`/`app.dr_service`), or, with
+/// `fromDR`, in the target's `dr_region` whatever it is (a runbook need not spell it).
 public struct AppScaleRequest: Sendable, Equatable {
-    public var region: String
+    public var region: String?
+    public var fromDR: Bool
     public var desired: Int
-    public init(region: String, desired: Int) {
+    public init(region: String? = nil, fromDR: Bool = false, desired: Int) {
         self.region = region
+        self.fromDR = fromDR
         self.desired = desired
     }
 }

@@ -46,6 +46,25 @@ struct AppTier {
         throw DRError(.invalidParameter, "The \(param: .region) \(region) is neither the region of target \(name) (\(settings.region))\(dr); its application runs only there. Nothing was changed.")
     }
 
+    /// The service a scale means: `region`, or the target's `dr_region` with `fromDR` (the two
+    /// must agree when both are given).
+    func location(region: String?, fromDR: Bool) throws -> Location {
+        let settings = provider.settings, name = provider.target.name
+        guard fromDR else {
+            guard let region else {
+                throw DRError(.invalidParameter, "Say where the application of target \(name) is to be scaled: give \(param: .region) (\(settings.region)\(settings.drRegion.map { " or \($0)" } ?? "")) or \(param: .fromDR). Nothing was changed.")
+            }
+            return try location(region)
+        }
+        guard let drRegion = settings.drRegion else {
+            throw DRError(.invalidConfig, "Target \(name) has no `dr_region:` in dr.yml, so \(param: .fromDR) names no region. Add `dr_region:` (with `app.dr_cluster`/`app.dr_service` when the names differ there), or give \(param: .region). Nothing was changed.")
+        }
+        if let region, region != drRegion {
+            throw DRError(.invalidParameter, "\(param: .region) \(region) and \(param: .fromDR) disagree: the dr_region of target \(name) is \(drRegion). Give one of them. Nothing was changed.")
+        }
+        return try location(drRegion)
+    }
+
     func ecs(_ location: Location) throws -> ECSClient { try provider.session.ecs(location.region) }
 
     /// The service as it is now. Bad input (nothing changed) when its cluster or the service

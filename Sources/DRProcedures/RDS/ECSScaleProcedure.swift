@@ -38,7 +38,7 @@ struct ECSScaleProcedure {
         guard request.desired >= 0, request.desired <= 100_000 else {
             throw DRError(.invalidParameter, "The desired count \(request.desired) (\(param: .desired)) must be a whole number from 0 to 100000. Nothing was changed.")
         }
-        let location = try tier.location(request.region)
+        let location = try tier.location(region: request.region, fromDR: request.fromDR)
         let service = try await tier.read(location)
         return Decision(location: location, desired: request.desired, current: service.desiredCount, service: service,
                         waitAction: tier.waitAction(location, until: "\(request.desired)/\(request.desired) running"))

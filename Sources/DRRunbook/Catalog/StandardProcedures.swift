@@ -116,8 +116,9 @@ public enum StandardProcedures {
         mutates: false, phase: "check")
 
     public static let appScale = ProcedureSpec(
-        name: "app.scale", summary: "set the desired count of the target's ECS service (`app:` in dr.yml) in its region or its dr_region, and wait until it is stable",
-        parameters: [.target(), .value("region", .string, required: true, "the target's region (app.cluster/app.service) or its dr_region (app.dr_cluster/app.dr_service)"),
+        name: "app.scale", summary: "set the desired count of the target's ECS service (`app:` in dr.yml) in its region or its dr_region (region, or from_dr), and wait until it is stable",
+        parameters: [.target(), .value("region", .string, "the target's region (app.cluster/app.service) or its dr_region (app.dr_cluster/app.dr_service)"),
+                     .value("from_dr", .bool, "scale the service in the target's dr_region, whatever it is (instead of region)"),
                      .value("desired", .int, required: true, "how many tasks the service should run")],
         outputs: [O("service", .string, "the ECS service"), O("cluster", .string, "its cluster"), O("region", .string, "its region"),
                   O("desired", .int, "the desired count now"),

@@ -11,19 +11,16 @@ struct AppScaleProcedure: ProcedureExecutor {
     var providers: TargetProviders
 
     func request(_ call: ResolvedCall) throws -> AppScaleRequest {
-        guard let region = call.nonEmpty("region") else {
-            throw DRError(.invalidParameter, "app.scale needs `region`: the target's region or its dr_region, where the service runs.")
-        }
         guard let desired = call.int("desired") else {
             throw DRError(.invalidParameter, "app.scale needs `desired`: how many tasks the service should run.")
         }
-        return AppScaleRequest(region: region, desired: desired)
+        return AppScaleRequest(region: call.nonEmpty("region"), fromDR: call.bool("from_dr") ?? false, desired: desired)
     }
 
     func plan(_ call: ResolvedCall) async throws -> PlanOutcome {
         try await call.worded {
             let provider = try providers.provider(call)
-            guard call.pending["region"] == nil, call.pending["desired"] == nil else {
+            guard call.pending["region"] == nil, call.pending["from_dr"] == nil, call.pending["desired"] == nil else {
                 return PlanOutcome([.change("scale the application of \(provider.target.name) (known at run time)", call: "ecs:UpdateService",
                                             when: "unless the service already wants that many tasks")])
             }
