@@ -237,4 +237,78 @@ final class RunbookMotoTests: XCTestCase {
                                        "--to", "\(id)-crashed.placeholder", "--output", "json"], environment: env)
         XCTAssertTrue(status.stdout.contains("\(id)-crashed"), "the record pointed at the crashed run's instance: \(status.stdout)")
     }
+
+    /// A region failover with the application step (what region-failover.yml gains with issue 18):
+    /// the newest DR copy restored in us-west-2, the DR-region ECS service scaled up from its
+    /// pilot light and waited for, then DNS repointed; the report's phases include the
+    /// application, and the run made exactly the ECS change its plan listed. A re-run of the
+    /// app step changes nothing.
+    func testARegionFailoverWithTheAppStepRestoresScalesAndRepoints() async throws {
+        let app = try AppPlatform(id: id)
+        try await app.create()
+        try """
+        targets:
+          \(id):
+            provider: rds
+            region: us-east-1
+            instance: \(id)-db
+            dr_region: us-west-2
+            retention: { weekly: 2, dr_region: 2 }
+            \(app.block)
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let runbook = dir + "/failover-app.yml"
+        try """
+        name: region-failover-app
+        inputs:
+          target: {}
+          name: {}
+          app_desired: { type: int }
+        steps:
+          - id: restore
+            uses: restore.snapshot
+            with: { target: "${{ inputs.target }}", snapshot: latest, from_dr: true, as: "${{ inputs.name }}" }
+          - id: app
+            uses: app.scale
+            with: { target: "${{ inputs.target }}", from_dr: true, desired: "${{ inputs.app_desired }}" }
+            timeout: 30m
+          - id: dns
+            uses: failover
+            with: { target: "${{ inputs.target }}", zone: \(id).example.com, record: db.\(id).example.com, to: "${{ steps.restore.outputs.failover_to }}" }
+        """.write(toFile: runbook, atomically: true, encoding: .utf8)
+        let (snap, _) = try run(weekly)
+        XCTAssertEqual(snap.status, 0, snap.stderr)
+        let inputs = [runbook, "--input", "target=\(id)", "--input", "name=\(id)-dr", "--input", "app_desired=2"]
+
+        let planLog = dir + "/plan-calls.jsonl", runLog = dir + "/run-calls.jsonl"
+        var environment = env
+        environment["DR_CALL_LOG"] = planLog
+        let plan = try DRBinary.run(["run"] + inputs + ["--plan", "--output", "json"], environment: environment)
+        XCTAssertEqual(plan.status, 0, plan.stderr)
+        XCTAssertTrue(plan.stdout.contains("currently 0 → will be 2"), plan.stdout)
+        let isECSChange: (String) -> Bool = { $0 == "ecs:UpdateService" }
+        XCTAssertEqual(PlanCalls.recorded(planLog).filter(isECSChange), [], "the plan changed nothing")
+        let planned = try PlanCalls(planJSON: plan.stdout)
+        XCTAssertTrue(planned.always.contains("ecs:UpdateService"), "\(planned.always)")
+
+        environment["DR_CALL_LOG"] = runLog
+        let result = try DRBinary.run(["run"] + inputs + ["--output", "json"], environment: environment)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let report = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]) ?? [:]
+        let steps = Dictionary(uniqueKeysWithValues: (report["steps"] as? [[String: Any]] ?? []).map { ($0["id"] as! String, $0) })
+        let scaled = steps["app"]?["outputs"] as? [String: String] ?? [:]
+        XCTAssertEqual([scaled["region"], scaled["cluster"], scaled["previous_desired"], scaled["desired"], scaled["running"]],
+                       ["us-west-2", app.drCluster, "0", "2", "2"])
+        XCTAssertEqual((report["phases"] as? [[String: Any]] ?? []).compactMap { $0["phase"] as? String }, ["restore", "application", "failover"])
+        PlanCalls(always: planned.always.filter(isECSChange), conditional: planned.conditional.filter(isECSChange))
+            .check(made: PlanCalls.recorded(runLog), mutating: isECSChange, runbook: "failover-app.yml")
+        let dns = steps["dns"]?["outputs"] as? [String: String] ?? [:]
+        let restore = steps["restore"]?["outputs"] as? [String: String] ?? [:]
+        XCTAssertEqual(dns["now"]?.contains(restore["endpoint_host"] ?? "?"), true, "\(dns)")
+        let drService = try await app.state("us-west-2")
+        XCTAssertEqual(drService.desired, 2)
+
+        let again = try DRBinary.run(["app", "scale", id, "--region", "us-west-2", "--desired", "2", "--output", "json"], environment: env)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stdout.contains("\"changed\" : false") || again.stdout.contains("\"changed\":false"), again.stdout)
+    }
 }
