@@ -39,7 +39,7 @@ let package = Package(
         // Runbooks: the pure engine (model, expressions, validation, state machine, journal) knows
         // no backend; DRRunbook binds the standard procedures to the providers; drills sit on top.
         .target(name: "DRRunbookEngine", dependencies: ["DRCore", "Yams"]),
-        .target(name: "DRRunbook", dependencies: ["DRRunbookEngine", "DRProcedures", "DRVerify", "DRPostgres", "DRCore",
+        .target(name: "DRRunbook", dependencies: ["DRRunbookEngine", "DRProcedures", "DRAWS", "DRVerify", "DRPostgres", "DRCore",
                                                   .product(name: "Logging", package: "swift-log")]),
         .target(name: "DRDrill", dependencies: ["DRRunbook", "DRRunbookEngine", "DRProcedures", "DRVerify", "DRCore",
                                                 .product(name: "Logging", package: "swift-log")]),
@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "DRAWSTests", dependencies: ["DRAWS", "DRTestSupport"]),
         .testTarget(name: "DRProceduresTests", dependencies: ["DRProcedures", "DRAWS", "DRCore", "DRTestSupport"]),
         .testTarget(name: "DRRunbookEngineTests", dependencies: ["DRRunbookEngine", "DRRunbook", "DRTestSupport"]),
-        .testTarget(name: "DRRunbookTests", dependencies: ["DRRunbook", "DRRunbookEngine", "DRTestSupport"]),
+        .testTarget(name: "DRRunbookTests", dependencies: ["DRRunbook", "DRRunbookEngine", "DRAWS", "DRTestSupport"]),
         .testTarget(name: "DRDrillTests", dependencies: ["DRDrill", "DRRunbook", "DRRunbookEngine", "DRTestSupport"]),
         .testTarget(name: "DRCLITests", dependencies: ["DRCLI", "DRTestSupport"]),
     ],

@@ -34,6 +34,7 @@ public struct DRCommand: AsyncParsableCommand {
             StatusCommand.self,
             CheckCommand.self,
             DrillCommand.self,
+            AppCommand.self,
         ]
     )
 

@@ -56,7 +56,7 @@ final class DeployRecipesTests: XCTestCase {
         let schedule = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try read("ecs/schedule.json").utf8)) as? [String: Any])
         XCTAssertTrue((schedule["ScheduleExpression"] as? String ?? "").hasPrefix("cron("))
         XCTAssertNotNil((schedule["Target"] as? [String: Any])?["EcsParameters"])
-        for file in ["ecs/iam-policy-drill.json", "ecs/iam-policy-scheduler.json"] {
+        for file in ["ecs/iam-policy-drill.json", "ecs/iam-policy-scheduler.json", "ecs/iam-policy-app.json"] {
             let policy = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try read(file).utf8)) as? [String: Any], file)
             XCTAssertEqual(policy["Version"] as? String, "2012-10-17")
             for statement in policy["Statement"] as? [[String: Any]] ?? [] {

@@ -87,7 +87,7 @@ final class RunbookLibraryTests: XCTestCase {
             XCTAssertEqual(error.exitStatus, .badInput)
             let places = [folder + "/config/runbooks/nightly.yml", folder + "/prefix/share/dr/runbooks/nightly.yml"]
             for place in places { XCTAssertEqual(error.message.components(separatedBy: place).count - 1, 1, error.message) }
-            XCTAssertTrue(error.message.contains("built in: point-in-time-restore, region-failover, restore-drill, weekly-snapshot"), error.message)
+            XCTAssertTrue(error.message.contains("built in: app-rollback, point-in-time-restore, region-failover, restore-drill, weekly-snapshot"), error.message)
             XCTAssertFalse(error.message.contains("--"), "no CLI flag in a library message: \(error.message)")
         }
     }

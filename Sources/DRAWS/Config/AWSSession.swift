@@ -139,6 +139,8 @@ public final class AWSSession: Sendable {
     public func secretsManager(_ region: String) throws -> SecretsManagerClient {
         SecretsManagerClient(config: try clientConfig(.secretsManager, region: region))
     }
+    public func ecs(_ region: String) throws -> ECSClient { ECSClient(config: try clientConfig(.ecs, region: region)) }
+    public func ecr(_ region: String) throws -> ECRClient { ECRClient(config: try clientConfig(.ecr, region: region)) }
     /// STS in `region` (default: the default region; the legacy global endpoint when configured).
     public func sts(_ region: String? = nil) throws -> STSClient { STSClient(config: try clientConfig(.sts, region: region)) }
     /// Route 53 is global: its endpoint and signing region come from the partition of `region`.

@@ -5,7 +5,7 @@ public enum AWSProtocol: Sendable, Equatable {
     case query
     /// REST-XML: the operation is in the method and path, XML bodies (Route 53).
     case restXML
-    /// JSON: POST of a JSON document, operation in `X-Amz-Target` (Secrets Manager, KMS).
+    /// JSON: POST of a JSON document, operation in `X-Amz-Target` (Secrets Manager, KMS, ECS, ECR).
     case json(version: String, targetPrefix: String)
     /// EC2: encoded as AWS Query (lists as `Name.N`, no `.member`), answered without the
     /// `<OperationResult>` wrapper, errors in `<Response><Errors><Error>`.
@@ -53,5 +53,10 @@ public struct AWSService: Sendable, Equatable {
     public static let ec2 = AWSService(serviceID: "EC2", endpointPrefix: "ec2", signingName: "ec2",
                                        wireProtocol: .ec2, apiVersion: "2016-11-15")
 
-    public static let all: [AWSService] = [.rds, .elastiCache, .route53, .secretsManager, .sts, .kms, .ec2]
+    public static let ecs = AWSService(serviceID: "ECS", endpointPrefix: "ecs", signingName: "ecs",
+                                       wireProtocol: .json(version: "1.1", targetPrefix: "AmazonEC2ContainerServiceV20141113"), apiVersion: "2014-11-13")
+    public static let ecr = AWSService(serviceID: "ECR", endpointPrefix: "api.ecr", signingName: "ecr",
+                                       wireProtocol: .json(version: "1.1", targetPrefix: "AmazonEC2ContainerRegistry_V20150921"), apiVersion: "2015-09-21")
+
+    public static let all: [AWSService] = [.rds, .elastiCache, .route53, .secretsManager, .sts, .kms, .ec2, .ecs, .ecr]
 }

@@ -88,7 +88,7 @@ struct TargetParser {
 
     static let providers = ["rds", "postgres", "pgbackrest"]
     static let rdsKeys = ["provider", "region", "instance", "cluster", "dr_region", "dr_kms_key_id", "database", "cache", "dns", "retention", "tags", "verify", "drill",
-                          "dr_restore"]
+                          "dr_restore", "app"]
     static let postgresKeys = ["provider", "conninfo", "repository", "dr_repository", "retention", "restore_root", "service_file", "service", "bindir", "verify", "drill",
                                "compression", "encryption", "rpo", "jobs"]
     static let pgbackrestKeys = ["provider", "stanza", "config", "conninfo", "repo", "dr_repo", "restore_root", "retention",
@@ -120,6 +120,7 @@ struct TargetParser {
         var verify: VerifyPolicy?, drill: DrillPolicy?
         var drRestore: DRRestoreSettings?, drRestoreNode: ConfigNode?
         var automatedDays = RDSTargetSettings.defaultAutomatedRetentionDays, cacheDays = RDSTargetSettings.defaultCacheSnapshotRetentionDays
+        var app: AppSettings?, drAppNode: ConfigNode?
         for (key, value) in try node.mapping(allowed: Self.rdsKeys, required: ["region"]) {
             switch key {
             case "region": region = try value.string()
@@ -157,8 +158,12 @@ struct TargetParser {
                 for (k, v) in try value.namedEntries() { tags[k] = try v.string() }
             case "verify": verify = try parseVerify(value)
             case "drill": drill = try parseDrill(value)
+            case "app": (app, drAppNode) = try parseApp(value)
             default: break
             }
+        }
+        if let drAppNode, drRegion == nil {
+            throw drAppNode.error("target \(name) describes its DR-region service (`app.dr_cluster`, `app.dr_service`, `app.desired`) but has no `dr_region:` for it to be in.")
         }
         let resource: RDSTargetSettings.Resource
         switch (instance, cluster) {
@@ -176,7 +181,7 @@ struct TargetParser {
         return Target(name: name, provider: .rds(RDSTargetSettings(
             region: region!, resource: resource, drRegion: drRegion, drKMSKeyID: kms, database: database,
             cacheReplicationGroup: cacheGroup, dns: dns, retentionWeekly: weekly, retentionDRRegion: drKeep, tags: tags,
-            drRestore: drRestore, retentionAutomatedDays: automatedDays, cacheSnapshotRetentionDays: cacheDays)), verify: verify, drill: drill)
+            drRestore: drRestore, retentionAutomatedDays: automatedDays, cacheSnapshotRetentionDays: cacheDays, app: app)), verify: verify, drill: drill)
     }
 
     /// `dr_restore: { subnet_group, security_groups, parameter_group, instance_class, cache_subnet_group }`,
@@ -206,6 +211,29 @@ struct TargetParser {
             }
         }
         return settings
+    }
+
+    /// `app: { cluster, service, dr_cluster, dr_service, desired }`: ECS names (a cluster name
+    /// or ARN; a service name), and the DR service's desired count at rest (default 0). Also
+    /// returns the node of the first key about the DR-region service, which needs a `dr_region`.
+    private func parseApp(_ value: ConfigNode) throws -> (AppSettings, ConfigNode?) {
+        var names: [String: String] = [:], desired = 0, drNode: ConfigNode?
+        for (key, v) in try value.mapping(allowed: ["cluster", "service", "dr_cluster", "dr_service", "desired"], required: ["cluster", "service"]) {
+            if key == "desired" {
+                desired = try v.int(minimum: 0, atMost: 100_000)
+                if drNode == nil { drNode = v }
+                continue
+            }
+            let text = try v.string()
+            let isCluster = key.hasSuffix("cluster")
+            guard AppSettings.isName(text, cluster: isCluster) else {
+                throw v.error("\(v.path) is \"\(text)\"; an ECS \(isCluster ? "cluster" : "service") is named with up to 255 letters, digits, hyphens and underscores\(isCluster ? " (or given by its ARN)" : "").")
+            }
+            names[key] = text
+            if key.hasPrefix("dr_"), drNode == nil { drNode = v }
+        }
+        return (AppSettings(cluster: names["cluster"]!, service: names["service"]!, drCluster: names["dr_cluster"],
+                            drService: names["dr_service"], desired: desired), drNode)
     }
 
     private func parseDatabase(_ value: ConfigNode) throws -> DatabaseAccess {

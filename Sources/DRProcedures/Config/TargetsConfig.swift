@@ -101,6 +101,8 @@ public struct RDSTargetSettings: Sendable, Equatable {
     public var retentionWeekly: Int?
     public var retentionDRRegion: Int?
     public var tags: [String: String]
+    /// The application tier in front of the database (`app:`): an ECS service per region.
+    public var app: AppSettings?
     /// `dr_restore:` — what every restore in the DR region uses there (the source's subnet
     /// group, security groups and parameter group are regional, so they cannot be carried over).
     public var drRestore: DRRestoreSettings?
@@ -117,10 +119,11 @@ public struct RDSTargetSettings: Sendable, Equatable {
                 database: DatabaseAccess? = nil, cacheReplicationGroup: String? = nil, dns: DNSSettings? = nil,
                 retentionWeekly: Int? = nil, retentionDRRegion: Int? = nil, tags: [String: String] = [:],
                 drRestore: DRRestoreSettings? = nil, retentionAutomatedDays: Int = defaultAutomatedRetentionDays,
-                cacheSnapshotRetentionDays: Int = defaultCacheSnapshotRetentionDays) {
+                cacheSnapshotRetentionDays: Int = defaultCacheSnapshotRetentionDays, app: AppSettings? = nil) {
         self.drRestore = drRestore
         self.retentionAutomatedDays = retentionAutomatedDays
         self.cacheSnapshotRetentionDays = cacheSnapshotRetentionDays
+        self.app = app
         self.region = region
         self.resource = resource
         self.drRegion = drRegion
@@ -131,6 +134,37 @@ public struct RDSTargetSettings: Sendable, Equatable {
         self.retentionWeekly = retentionWeekly
         self.retentionDRRegion = retentionDRRegion
         self.tags = tags
+    }
+}
+
+/// `app:` — the application's ECS service: `cluster`/`service` in the target's region, and
+/// `dr_cluster`/`dr_service` in its `dr_region` (default: the same names), kept at `desired`
+/// tasks there until a failover scales it up (the pilot-light pattern: 0; a warm standby: more).
+public struct AppSettings: Sendable, Equatable {
+    public var cluster: String
+    public var service: String
+    public var drCluster: String
+    public var drService: String
+    /// The DR-region service's desired count at rest (default 0).
+    public var desired: Int
+
+    public init(cluster: String, service: String, drCluster: String? = nil, drService: String? = nil, desired: Int = 0) {
+        self.cluster = cluster
+        self.service = service
+        self.drCluster = drCluster ?? cluster
+        self.drService = drService ?? service
+        self.desired = desired
+    }
+
+    /// ECS's naming rule (up to 255 letters, digits, hyphens and underscores); a cluster may also
+    /// be given by its ARN (`arn:aws:ecs:REGION:ACCOUNT:cluster/NAME`).
+    public static func isName(_ text: String, cluster: Bool) -> Bool {
+        var name = Substring(text)
+        if cluster, text.hasPrefix("arn:"), text.split(separator: ":").count == 6, let slash = text.firstIndex(of: "/"),
+           text[..<slash].hasSuffix(":cluster") {
+            name = text[text.index(after: slash)...]
+        }
+        return !name.isEmpty && name.count <= 255 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
     }
 }
 
@@ -314,6 +348,13 @@ extension Target {
             out["dr_restore.instance_class"] = r.drRestore?.instanceClass
             out["dr_restore.cache_subnet_group"] = r.drRestore?.cacheSubnetGroup
             for (k, v) in r.tags { out["tags.\(k)"] = v }
+            if let app = r.app {
+                out["app.cluster"] = app.cluster
+                out["app.service"] = app.service
+                out["app.dr_cluster"] = app.drCluster
+                out["app.dr_service"] = app.drService
+                out["app.desired"] = String(app.desired)
+            }
         case .postgres(let p):
             out["conninfo"] = Redact.conninfo(p.conninfo)
             out["repository"] = p.repository

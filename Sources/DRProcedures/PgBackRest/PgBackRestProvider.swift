@@ -55,6 +55,7 @@ public struct PgBackRestProvider: RecoveryProvider {
             case .failover(let r): return ProcedurePlan(try serviceFailover(r).decide().plan)
             case .teardown(let r): return ProcedurePlan(try teardownProcedure.decide(name: r.name, upcoming: r.upcoming).plan)
             case .secretRepoint, .cacheRestore, .secretCopyTeardown, .cacheTeardown: throw noStack()
+            case .appScale, .appRollback: throw AppTier.noApplication(target)
             }
         }
     }

@@ -32,6 +32,12 @@ public protocol RecoveryProvider: Sendable {
     func failoverHistory(_ request: FailoverRequest) async throws -> [FailoverChange]
     /// Removes a restored server that `dr` made from this target; refuses anything else.
     func teardown(_ request: TeardownRequest) async throws -> TeardownResult
+    /// Sets the desired count of the target's application service (ECS) in a region and waits
+    /// until it is stable; a backend without an application tier refuses (bad input).
+    func appScale(_ request: AppScaleRequest) async throws -> AppScaleResult
+    /// Rolls the target's application service back to an earlier task definition revision and
+    /// waits until it is stable; a backend without an application tier refuses (bad input).
+    func appRollback(_ request: AppRollbackRequest) async throws -> AppRollbackResult
     /// Snapshots and their ages, the restorable window and the current data-loss exposure.
     func status() async throws -> TargetStatus
     /// The restored servers or instances `dr` made from this target, with their tags (what
@@ -81,4 +87,6 @@ public enum ProcedureRequest: Sendable, Equatable {
     case cacheRestore(CacheRestoreRequest)
     case secretCopyTeardown(StackTeardownRequest)
     case cacheTeardown(StackTeardownRequest)
+    case appScale(AppScaleRequest)
+    case appRollback(AppRollbackRequest)
 }

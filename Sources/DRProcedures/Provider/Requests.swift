@@ -163,3 +163,31 @@ public struct TeardownRequest: Sendable, Equatable {
         self.upcoming = upcoming
     }
 }
+
+/// `app.scale`: the desired count of the target's ECS service in `region` (the target's region:
+/// `app.cluster`/`app.service`; its `dr_region`: `app.dr_cluster`/`app.dr_service`), or, with
+/// `fromDR`, in the target's `dr_region` whatever it is (a runbook need not spell it).
+public struct AppScaleRequest: Sendable, Equatable {
+    public var region: String?
+    public var fromDR: Bool
+    public var desired: Int
+    public init(region: String? = nil, fromDR: Bool = false, desired: Int) {
+        self.region = region
+        self.fromDR = fromDR
+        self.desired = desired
+    }
+}
+
+/// `app.rollback`: the target's ECS service back to an earlier task definition revision of
+/// the same family.
+public struct AppRollbackRequest: Sendable, Equatable {
+    /// `7`, `family:7` or a task definition ARN; nil: the newest ACTIVE revision before the one
+    /// the service runs (skipping any dr rolled back from).
+    public var to: String?
+    /// Where the service runs (default: the target's region).
+    public var region: String?
+    public init(to: String? = nil, region: String? = nil) {
+        self.to = to
+        self.region = region
+    }
+}

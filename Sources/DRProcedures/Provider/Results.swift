@@ -199,3 +199,45 @@ public struct TimeWindow: Sendable, Codable, Equatable, CustomStringConvertible 
     public func contains(_ date: Date) -> Bool { date >= earliest && date <= latest }
     public var description: String { "\(RFC3339.format(earliest, fractional: true)) to \(RFC3339.format(latest, fractional: true))" }
 }
+
+/// What `app.scale` did to one ECS service.
+public struct AppScaleResult: Sendable, Codable, Equatable {
+    public var target: String
+    public var region: String
+    public var cluster: String
+    public var service: String
+    /// The desired count now.
+    public var desired: Int
+    /// The desired count before dr's change (for undo: scale back to it). On a re-run that
+    /// changed nothing, the count before the change dr made earlier, when it kept it.
+    public var previousDesired: Int
+    /// False when the service already wanted that many tasks (a re-run): nothing was written.
+    public var changed: Bool
+    /// Tasks running when the call returned.
+    public var running: Int
+    /// The task definition the service runs (`family:revision`).
+    public var taskDefinition: String?
+    /// False when the call returned without waiting for the service to be stable (`--no-wait`).
+    public var waited: Bool
+    public var seconds: Double
+}
+
+/// What `app.rollback` did to one ECS service.
+public struct AppRollbackResult: Sendable, Codable, Equatable {
+    public var target: String
+    public var region: String
+    public var cluster: String
+    public var service: String
+    /// The task definition the service runs now (`family:revision`).
+    public var taskDefinition: String
+    /// The one it replaced (for undo: roll forward to it). On a re-run that changed nothing, the
+    /// one dr replaced earlier, when it kept it.
+    public var replaced: String?
+    /// False when the service already ran that revision (a re-run): nothing was written.
+    public var changed: Bool
+    public var desired: Int
+    public var running: Int
+    /// False when the call returned without waiting for the service to be stable (`--no-wait`).
+    public var waited: Bool
+    public var seconds: Double
+}

@@ -11,6 +11,8 @@ import Foundation
 public struct WaitSettings: Sendable {
     public enum Operation: String, Sendable {
         case snapshot, copy, restore, delete, dns, cacheSnapshot
+        /// An application service (ECS) becoming stable after a scale or a rollback.
+        case appDeployment
 
         /// Sensible deadlines: a large snapshot or cross-region copy takes hours; DNS, minutes.
         public var defaultDeadline: Double {
@@ -21,6 +23,7 @@ public struct WaitSettings: Sendable {
             case .delete: return 3600
             case .dns: return 600
             case .cacheSnapshot: return 2 * 3600
+            case .appDeployment: return 1800
             }
         }
     }

@@ -82,6 +82,8 @@ public struct RDSProvider: RecoveryProvider {
                 return ProcedurePlan(d.plan, snapshot: d.snapshot)
             case .secretCopyTeardown(let r): return ProcedurePlan(try await StackTeardown(provider: self).decide(r, kind: .secretCopy).plan)
             case .cacheTeardown(let r): return ProcedurePlan(try await StackTeardown(provider: self).decide(r, kind: .cache).plan)
+            case .appScale(let r): return ProcedurePlan(try await ECSScaleProcedure(provider: self).decide(r).plan)
+            case .appRollback(let r): return ProcedurePlan(try await ECSRollbackProcedure(provider: self).decide(r).plan)
             }
         }
     }
@@ -140,6 +142,20 @@ public struct RDSProvider: RecoveryProvider {
         try await wait.bounded(clock: session.clock) {
             let procedure = teardownProcedure
             return try await procedure.execute(try await procedure.decide(try teardownTarget(request)))
+        }
+    }
+
+    public func appScale(_ request: AppScaleRequest) async throws -> AppScaleResult {
+        try await wait.bounded(clock: session.clock) {
+            let procedure = try ECSScaleProcedure(provider: self)
+            return try await procedure.execute(try await procedure.decide(request))
+        }
+    }
+
+    public func appRollback(_ request: AppRollbackRequest) async throws -> AppRollbackResult {
+        try await wait.bounded(clock: session.clock) {
+            let procedure = try ECSRollbackProcedure(provider: self)
+            return try await procedure.execute(try await procedure.decide(request))
         }
     }
 

@@ -59,6 +59,8 @@ struct RDSReadiness {
             if scope == .all { out.append(guarded("cache_snapshot") { [self] in try await cache(group, now: now) }) }
             out.append(guarded("dr_cache_subnet_group") { [self] in [try await drCacheSubnetGroup(region: dr)] })
         }
+        // The application tier in the DR region (issue 18): its service, images and desired count.
+        if settings.app != nil { out.append { [provider] in await provider.appReadinessChecks() } }
         return out
     }
 

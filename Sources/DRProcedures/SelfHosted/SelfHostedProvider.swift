@@ -57,6 +57,7 @@ public struct SelfHostedProvider: RecoveryProvider {
             case .failover(let r): return ProcedurePlan(try serviceFailover(r).decide().plan)
             case .teardown(let r): return ProcedurePlan(try teardownProcedure.decide(name: r.name, upcoming: r.upcoming).plan)
             case .secretRepoint, .cacheRestore, .secretCopyTeardown, .cacheTeardown: throw noStack()
+            case .appScale, .appRollback: throw AppTier.noApplication(target)
             }
         }
     }
@@ -287,6 +288,10 @@ public struct SelfHostedProvider: RecoveryProvider {
             return try procedure.execute(try procedure.decide(name: request.name))
         }
     }
+
+    /// The native engine runs a database only: there is no application tier to scale or roll back.
+    public func appScale(_ request: AppScaleRequest) async throws -> AppScaleResult { throw AppTier.noApplication(target) }
+    public func appRollback(_ request: AppRollbackRequest) async throws -> AppRollbackResult { throw AppTier.noApplication(target) }
 
     public func status() async throws -> TargetStatus {
         try await offloadBlocking { [self] in

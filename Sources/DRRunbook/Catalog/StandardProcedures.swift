@@ -12,6 +12,7 @@ public enum StandardProcedures {
 
     public static let all: [ProcedureSpec] = [
         snapshot, cacheSnapshot, copy, restorePointInTime, restoreSnapshot, failover, verify, teardown, status, wait, exec,
+        appScale, appRollback, httpCheck,
     ]
 
     public static let snapshot = ProcedureSpec(
@@ -113,6 +114,39 @@ public enum StandardProcedures {
                   O("latest_restorable_time", .string, "end of the restorable window, RFC 3339 (empty when none)"),
                   O("warnings", .int, "how many policy warnings status gives")],
         mutates: false, phase: "check")
+
+    public static let appScale = ProcedureSpec(
+        name: "app.scale", summary: "set the desired count of the target's ECS service (`app:` in dr.yml) in its region or its dr_region (region, or from_dr), and wait until it is stable",
+        parameters: [.target(), .value("region", .string, "the target's region (app.cluster/app.service) or its dr_region (app.dr_cluster/app.dr_service)"),
+                     .value("from_dr", .bool, "scale the service in the target's dr_region, whatever it is (instead of region)"),
+                     .value("desired", .int, required: true, "how many tasks the service should run")],
+        outputs: [O("service", .string, "the ECS service"), O("cluster", .string, "its cluster"), O("region", .string, "its region"),
+                  O("desired", .int, "the desired count now"),
+                  O("previous_desired", .int, "the desired count before (to scale back to)"),
+                  O("changed", .bool, "false when the service already wanted that many tasks"),
+                  O("running", .int, "tasks running when the step ended"),
+                  O("task_definition", .string, "the task definition it runs, family:revision")],
+        mutates: true, phase: "application")
+
+    public static let appRollback = ProcedureSpec(
+        name: "app.rollback", summary: "roll the target's ECS service back to the previous task definition revision of its family (or `to`), and wait until it is stable",
+        parameters: [.target(), .value("to", .string, "a revision: 6, family:6 or a task definition ARN (default: the newest ACTIVE revision before the current one)"),
+                     .value("region", .string, "where the service runs: the target's region (default) or its dr_region")],
+        outputs: [O("service", .string, "the ECS service"), O("cluster", .string, "its cluster"), O("region", .string, "its region"),
+                  O("task_definition", .string, "the task definition it runs now, family:revision"),
+                  O("replaced", .string, "the one it ran before (to roll forward to)"),
+                  O("changed", .bool, "false when it already ran that revision"),
+                  O("desired", .int, "its desired count"), O("running", .int, "tasks running when the step ended")],
+        mutates: true, phase: "application")
+
+    public static let httpCheck = ProcedureSpec(
+        name: "http.check", summary: "smoke check: GET a URL until it answers the expected status; reads only",
+        parameters: [.value("url", .string, required: true, "an http:// or https:// URL, e.g. the application's health endpoint"),
+                     .value("expect_status", .int, "the status that passes (default 200)"),
+                     .value("within", .duration, "how long to keep trying (default 2m)")],
+        outputs: [O("status", .int, "the status it answered"), O("attempts", .int, "requests made"),
+                  O("elapsed", .duration, "how long until it answered")],
+        mutates: false, phase: "smoke")
 
     public static let wait = ProcedureSpec(
         name: "wait", summary: "wait for a duration or until a time",

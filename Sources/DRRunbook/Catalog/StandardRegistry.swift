@@ -2,9 +2,10 @@ import DRCore
 import DRRunbookEngine
 
 extension ProcedureRegistry {
-    /// `wait` and `exec`, the procedures that need no cloud.
+    /// `wait`, `exec` and `http.check`, the procedures that need no cloud.
     public static func local(clock: DRClock = SystemClock(), processes: ProcessRunning = SystemProcessRunner()) -> ProcedureRegistry {
-        ProcedureRegistry(catalog: .standard, executors: ["wait": WaitProcedure(clock: clock), "exec": ExecProcedure(processes: processes)])
+        ProcedureRegistry(catalog: .standard, executors: ["wait": WaitProcedure(clock: clock), "exec": ExecProcedure(processes: processes),
+                                                          "http.check": HTTPCheckProcedure(clock: clock)])
     }
 
     /// Every procedure of the standard catalog: `wait` and `exec`, and the recovery procedures
@@ -19,6 +20,7 @@ extension ProcedureRegistry {
             "restore.snapshot": RestoreProcedure(mode: .snapshot, providers: providers),
             "failover": FailoverProcedure(providers: providers), "verify": VerifyProcedure(providers: providers),
             "teardown": TeardownProcedure(providers: providers), "status": StatusProcedure(providers: providers),
+            "app.scale": AppScaleProcedure(providers: providers), "app.rollback": AppRollbackProcedure(providers: providers),
         ]
         for (name, executor) in recovery { registry.register(name, executor) }
         return registry

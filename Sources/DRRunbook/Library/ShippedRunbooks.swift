@@ -4,6 +4,54 @@
 /// The runbooks shipped in runbooks/, compiled in.
 public enum ShippedRunbooks {
     public static let all: [ShippedRunbook] = [
+        ShippedRunbook(name: "app-rollback", text: #"""
+# app-rollback: a deploy went bad; put the application back on the release before it.
+#
+# When to use: the platform's "Application Rollback" procedure — the newest task definition
+# revision of the API misbehaves (errors, failing health checks). It rolls the target's ECS
+# service (`app:` in dr.yml) back to the previous ACTIVE revision of its task definition family
+# (or to `to`), waits until the service is stable (one PRIMARY deployment, all its tasks
+# running, the rollout completed), then, when `health_url` is given, GETs it until it answers
+# 200 (the smoke check), and reports. The revision it replaced is in the report (rollback output
+# `replaced`): `dr app rollback TARGET --to <replaced>` rolls forward again. Run it again and it
+# changes nothing. Check it first with --plan: it shows "currently family:7 → will be family:6".
+#
+#   dr run app-rollback --input target=prod-db \
+#       --input health_url=https://api.example.com/health --plan
+name: app-rollback
+description: Roll the application's ECS service back to the previous task definition, wait, smoke-check it, report.
+inputs:
+  target:
+    description: the target whose application to roll back, by its name in dr.yml (an rds target with app:)
+  to:
+    default: ""
+    description: the revision to go back to (6, family:6 or a task definition ARN); empty for the previous one
+  region:
+    default: ""
+    description: where the service runs, the target's region or its dr_region; empty for the target's region
+  health_url:
+    default: ""
+    description: a URL to GET after the rollback until it answers 200 (the smoke check); empty skips it
+  within:
+    type: duration
+    default: 2m
+    description: how long the smoke check keeps trying
+steps:
+  - id: rollback
+    uses: app.rollback
+    with:
+      target: ${{ inputs.target }}
+      to: ${{ inputs.to }}
+      region: ${{ inputs.region }}
+    timeout: 45m
+  - id: smoke
+    uses: http.check
+    if: inputs.health_url != ''
+    with:
+      url: ${{ inputs.health_url }}
+      within: ${{ inputs.within }}
+
+"""#),
         ShippedRunbook(name: "point-in-time-restore", text: #"""
 # point-in-time-restore: bring back the data as it was at a moment, beside the damaged database.
 #
