@@ -59,8 +59,12 @@ final class DrillCommandTests: XCTestCase {
         XCTAssertEqual(try source.dr(["snapshot", source.target]).status, 0)
         try source.cluster.switchWal(waitingFor: source.repository)
         let r = try source.dr(["drill", source.target, "--report-dir", reports, "--state-dir", state, "--runbook", Self.runbook, "--output", "json"],
-                              environment: ["PGPASSWORD": "", "PGPASSFILE": "/nonexistent"])
+                              environment: ["PGPASSWORD": "", "PGPASSFILE": "/nonexistent", "DR_LOG_LEVEL": "warning"])
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        // Issue 12: the drill's libraries log through the CLI's handler, so DR_LOG_LEVEL holds for them
+        // (swift-log's default handler would print `2026-…+0000 info dr: …` lines).
+        XCTAssertNil(r.stderr.range(of: #"(?m)^\d{4}-\d{2}-\d{2}T\S+ (info|notice|debug) "#, options: .regularExpression), r.stderr)
+        XCTAssertFalse(r.stderr.contains("dr: restoring"), "info lines are below warning: \(r.stderr)")
         let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout)
         XCTAssertEqual(report["verdict"] as? String, "passed", r.stdout)
         XCTAssertFalse(r.stdout.contains(source.cluster.password) || r.stderr.contains(source.cluster.password))

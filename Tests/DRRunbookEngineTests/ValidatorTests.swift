@@ -57,7 +57,7 @@ final class ValidatorTests: XCTestCase {
             with: { until: "${{ inputs.m }}" }
         """)
         XCTAssertEqual(found, [
-            "rb.yml:6:11: unknown procedure 'snapshotz'; use one of cache.snapshot, copy, exec, failover, restore.point-in-time, restore.snapshot, snapshot, status, teardown, verify, wait",
+            "rb.yml:6:11: unknown procedure 'snapshotz'; use one of app.rollback, app.scale, cache.snapshot, copy, exec, failover, http.check, restore.point-in-time, restore.snapshot, snapshot, status, teardown, verify, wait",
             "rb.yml:10:17: 'duration' must be a duration (such as 90s, 5m, 2h, 7d); 'ten minutes' is not",
             "rb.yml:11:7: procedure 'wait' has no parameter 'colour'; its parameters are duration, until",
             "rb.yml:16:16: 'from_dr' must be a bool, but the expression gives a int",

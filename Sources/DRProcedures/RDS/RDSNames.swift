@@ -31,7 +31,7 @@ public enum RDSNames {
     }
 
     /// `dr-prod-db-weekly-2026-w48`: one per target per ISO week.
-    /// `series` (a resource id) names a second series in the same week: the target's database changed.
+    /// `series` (the source's identity tag) names a second series in the same week: the target's database changed.
     public static func weeklySnapshot(target: String, at date: Date, cluster: Bool = false, series: String? = nil) -> String {
         let suffix = series.map { "-" + String(SHA256Hasher.hex(of: Data($0.utf8)).prefix(6)) } ?? ""
         return fitted("dr-\(slug(target))", tail: "-weekly-\(ISOWeek.name(of: date).lowercased())" + suffix, maxLength: maxSnapshotLength(cluster: cluster))

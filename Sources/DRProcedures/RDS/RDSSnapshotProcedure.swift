@@ -84,8 +84,11 @@ struct RDSSnapshotProcedure {
             // This week's snapshot is of the database the target named before (a blue/green
             // switch, an instance made again): this database starts a series of its own.
             note = "\(other.id) is of the database the target named before (\(other.tag(DRTags.sourceID) ?? "?")); \(provider.resource) is now \(identity.tag), so a new series starts"
-            id = RDSNames.weeklySnapshot(target: name, at: startedAt, cluster: provider.isCluster, series: identity.resourceId)
+            id = RDSNames.weeklySnapshot(target: name, at: startedAt, cluster: provider.isCluster, series: identity.tag)
             existing = try await store.find(id)
+            if let taken = existing, !provider.belongs(taken, to: identity) {
+                throw DRError(.nameTaken, "This week's snapshot names for target \(name), \(other.id) and \(taken.id), are both taken by snapshots of other databases (\(taken.tag(DRTags.sourceID) ?? "no dr:source-id")) than \(provider.resourceNoun) \(provider.resource) (\(identity.tag)). Take an ad-hoc snapshot (without weekly) this week, or remove the stray snapshot. Nothing was changed.")
+            }
         }
         if existing == nil, !request.weekly,
            let unfinished = mine.first(where: { DRTags.isManaged($0.tags, target: name, kind: "adhoc") && ($0.status == "creating" || $0.status == nil) }) {
