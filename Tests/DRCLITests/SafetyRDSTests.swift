@@ -56,8 +56,7 @@ final class SafetyRDSTests: XCTestCase {
         XCTAssertEqual(first["created"] as? Bool, true)
 
         // A blue/green switch: the target's instance is now another database. (moto gives every
-        // instance the same DbiResourceId; their creation times, a second apart, tell them apart.)
-        try await Task.sleep(nanoseconds: 1_500_000_000)
+        // instance the same DbiResourceId; their creation times tell them apart.)
         try await m.createInstance("\(m.id)-b")
         config = try writeConfig(instance: "\(m.id)-b")
         let weekly = try dr(["snapshot", "prod", "--weekly", "--output", "json"])
@@ -131,7 +130,8 @@ final class SafetyRDSTests: XCTestCase {
         make(f"{ID}-no-source", {})
         make(f"{ID}-own-source", {})
         own = rds.describe_db_instances(DBInstanceIdentifier=f"{ID}-own-source")['DBInstances'][0]
-        created = own['InstanceCreateTime'].astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+        t = own['InstanceCreateTime'].astimezone(datetime.timezone.utc)
+        created = t.strftime('%Y-%m-%dT%H:%M:%S.') + f'{t.microsecond // 1000:03d}Z'
         rds.add_tags_to_resource(ResourceName=own['DBInstanceArn'], Tags=[{"Key": "dr:source-id", "Value": own['DbiResourceId'] + "@" + created}])
         a = rds.describe_db_instances(DBInstanceIdentifier=f"{ID}-a")['DBInstances'][0]
         rds.add_tags_to_resource(ResourceName=a['DBInstanceArn'], Tags=[{"Key": k, "Value": v} for k, v in

@@ -11,8 +11,8 @@ struct RDSIdentity: Equatable, Sendable, CustomStringConvertible {
     var resourceId: String
     var createdAt: Date?
 
-    /// The tag value: `db-ABC…@2026-11-20T12:00:00Z`.
-    var tag: String { resourceId + "@" + (createdAt.map { RFC3339.format($0) } ?? "?") }
+    /// The tag value: `db-ABC…@2026-11-20T12:00:00.123Z` (to the millisecond AWS reports).
+    var tag: String { resourceId + "@" + (createdAt.map { RFC3339.format($0, fractional: true) } ?? "?") }
     var description: String { tag }
 
     init(resourceId: String, createdAt: Date?) {
@@ -28,13 +28,13 @@ struct RDSIdentity: Equatable, Sendable, CustomStringConvertible {
         self.init(resourceId: cluster.resourceId ?? cluster.identifier, createdAt: cluster.createTime)
     }
 
-    /// The same database: the same resource id, made at the same time (to the second the tag
-    /// keeps). AWS's resource ids are unique on their own; the time also tells apart a database
-    /// made again under an emulator that reuses ids.
+    /// The same database: the same resource id, made at the same moment (to the millisecond the
+    /// tag keeps). AWS's resource ids are unique on their own; the time also tells apart a
+    /// database made again under an emulator that reuses ids.
     func same(as other: RDSIdentity) -> Bool {
         guard resourceId == other.resourceId else { return false }
         switch (createdAt, other.createdAt) {
-        case let (a?, b?): return abs(a.timeIntervalSince(b)) < 1
+        case let (a?, b?): return abs(a.timeIntervalSince(b)) < 0.002
         case (nil, nil): return true
         default: return false
         }
