@@ -88,8 +88,8 @@ step "dr status platform-db"
 step "dr restore platform-db --point-in-time $moment --as platform-pitr"
 "$DR" restore platform-db --point-in-time "$moment" --as platform-pitr --output json >"$work/restore.json"
 json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, {"d": d}))' "$work/restore.json" "$1"; }
-rport=$(json 'd["details"]["port"]')
-echo "restored server: $(json 'd["endpoint"]')"
+rport=$(json 'd["endpoint"]["port"]')
+echo "restored server: $(json 'd["endpoint"]["host"] + ":" + str(d["endpoint"]["port"])') ($(json 'd["conninfo"]'))"
 
 step "dr verify --db <restored> --manifest manifest.json   (exact schema and row counts)"
 set +e

@@ -1,3 +1,4 @@
+import DRCore
 import DRTestSupport
 import Foundation
 import XCTest
@@ -42,5 +43,15 @@ final class RootCommandTests: XCTestCase {
         XCTAssertTrue(run.stderr.contains("when"), run.stderr)
         XCTAssertFalse(run.stdout.contains("2026-12-01"), "never moved to the next day: \(run.stdout)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/state/runs"), "nothing started")
+    }
+
+    /// `make demo` (scripts/demo.sh) with the built binary: the README's first command works.
+    func testTheDemoRunsToTheEndAndVerifies() throws {
+        let script = TestDatabase.repositoryRoot.appendingPathComponent("scripts/demo.sh").path
+        let r = try SystemProcessRunner.runBlocking("bash", [script], DRBinary.environment(["DR": DRBinary.path]))
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("dr verify: exit 0"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("posts: 7000 restored"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("Nothing is left running."), r.stdout)
     }
 }
