@@ -34,7 +34,7 @@ struct AppScaleCommand: AsyncParsableCommand {
         let provider = try CommandContext.provider(target, config: try config.load(), wait: wait)
         let request = AppScaleRequest(region: region, desired: desired)
         if planOption.plan { return try PlanReport.emit(try await provider.plan(.appScale(request)).actions, target: target, output: output) }
-        let r = try await provider.appScale(request)
+        let r = try await CommandContext.changing(provider, "dr app scale \(target)") { try await provider.appScale(request) }
         try output.emit(r) {
             let place = "ECS service \(r.service) (cluster \(r.cluster), \(r.region))"
             var lines = [r.changed ? "Scaled \(place) from \(r.previousDesired) to \(r.desired) task\(r.desired == 1 ? "" : "s")."
@@ -69,7 +69,7 @@ struct AppRollbackCommand: AsyncParsableCommand {
         let provider = try CommandContext.provider(target, config: try config.load(), wait: wait)
         let request = AppRollbackRequest(to: to, region: region)
         if planOption.plan { return try PlanReport.emit(try await provider.plan(.appRollback(request)).actions, target: target, output: output) }
-        let r = try await provider.appRollback(request)
+        let r = try await CommandContext.changing(provider, "dr app rollback \(target)") { try await provider.appRollback(request) }
         try output.emit(r) {
             let place = "ECS service \(r.service) (cluster \(r.cluster), \(r.region))"
             var lines = [r.changed ? "Rolled back \(place) from \(r.replaced ?? "?") to \(r.taskDefinition)."

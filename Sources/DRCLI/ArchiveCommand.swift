@@ -22,7 +22,8 @@ struct ArchiveSetupCommand: AsyncParsableCommand {
     func run() async throws {
         let loaded = try config.load()
         let provider = try Providers.selfHosted(try loaded.target(named: target), context: CommandContext.make(config: loaded))
-        let report = try await provider.archiveSetup(apply: apply)
+        let report = apply ? try await CommandContext.changing(provider, "dr archive setup \(target) --apply") { try await provider.archiveSetup(apply: true) }
+                           : try await provider.archiveSetup(apply: false)
         try output.emit(report) {
             var lines: [String] = []
             if report.changes.isEmpty {
