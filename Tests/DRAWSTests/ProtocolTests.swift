@@ -109,7 +109,7 @@ final class RequestShapeTests: XCTestCase {
     func testARoute53CommentIsCutTo256Characters() async throws {
         let transport = ScriptedTransport([], fallback: HTTPResponse(status: 200, body: Data("<ChangeResourceRecordSetsResponse/>".utf8)))
         let r53 = Route53Client(config: Fixtures.config(transport, clock: ManualClock()))
-        _ = try await r53.changeResourceRecordSets(zoneId: "Z1", changes: [RecordChange(.upsert, ResourceRecordSet(name: "a.example.com.", type: "A", ttl: 60, values: ["10.0.0.1"]))],
+        _ = try await r53.changeResourceRecordSets(zoneId: "Z1", changes: [RecordChange(.upsert, ResourceRecordSet(name: "a.example.com.", type: "A", ttl: 60, values: ["127.0.0.1"]))],
                                                    comment: String(repeating: "c", count: 300))
         let xml = String(decoding: try XCTUnwrap(transport.sent.first).body, as: UTF8.self)
         XCTAssertTrue(xml.contains("<Comment>" + String(repeating: "c", count: 253) + "...</Comment>"), xml)
